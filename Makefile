@@ -1,0 +1,49 @@
+# The single command surface. `make help` lists the targets.
+# On a fresh machine `make run` and `make test` each set up what they need first.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup java jars run test lint format package clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(PIP_STAMP) java jars ## .venv with pinned deps, Java 17+ check, Spark jars (no-op when done)
+
+$(PIP_STAMP): setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11+ is needed (found " + sys.version.split()[0] + "): set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24" "setuptools>=68" "wheel>=0.42"
+	$(PY) -m pip install --quiet -e ".[spark,dev]"
+	@touch $@
+
+java: $(PIP_STAMP) ## check that Java 17+ is installed
+	@$(PY) -m lib.spark.java
+
+jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL_JARS_DIR)
+	@$(PY) -m lib.spark.jars resolve
+
+run: setup ## run the demo job over S3A on an embedded moto server
+	$(PY) -m jobs.demo --env local --embedded-emulator
+
+test: setup ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(PIP_STAMP) ## ruff check and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(PIP_STAMP) ## format the code with ruff
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+package: $(PIP_STAMP) ## dist/: the deterministic --py-files archive and the wheel
+	$(PY) -m lib.deploy.package --out dist --wheel
+
+clean: ## remove build output (keeps .venv and .jars)
+	rm -rf dist build *.egg-info .pytest_cache .ruff_cache spark-warehouse metastore_db derby.log

@@ -1,0 +1,1 @@
+"""Packaging and deployment: the --py-files archive, EMR steps, Glue jobs (plain data first)."""

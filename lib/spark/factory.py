@@ -1,0 +1,307 @@
+"""SparkFactory: builds SparkSessions for local runs (S3A on an emulator) and for EMR/Glue.
+
+    factory = SparkFactory(master="local[*]")
+    spark = factory.create_session(app_name="demo", executor_memory="2g", log_level="WARN")
+
+    factory = SparkFactory.from_config(config)          # from lib.config.AppConfig
+    spark = factory.create_session(app_name=config.spark.app_name)
+
+The configuration a session gets is computed by the pure method :meth:`SparkFactory.session_conf`
+(plain data, tested as data); :meth:`create_session` only hands it to the builder. Library code
+never calls this from a constructor: jobs create the session once and pass it in.
+
+Profiles
+  local  S3A against an emulator (moto server) at ``AWS_ENDPOINT_URL`` (default
+         ``http://127.0.0.1:5000``), path-style access, SSL as the endpoint says, emulator
+         credentials, the ``s3`` and ``s3a`` schemes both served by S3A, the pinned jars from the
+         local jar folder, S3A output committers, Delta when enabled.
+  cloud  EMR / Glue: the platform's credentials chain, endpoints, jars and committers; only the
+         project's own settings (time zone, Delta extensions, extra conf) are added.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
+from lib.redact import redact_mapping
+from lib.spark import jars as jar_registry
+from lib.spark.java import JavaError, check_java
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG = logging.getLogger(__name__)
+
+S3A_FILESYSTEM = "org.apache.hadoop.fs.s3a.S3AFileSystem"
+S3A_ABSTRACT_FILESYSTEM = "org.apache.hadoop.fs.s3a.S3A"
+S3A_COMMITTER_FACTORY = "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory"
+PATH_OUTPUT_COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
+BINDING_PARQUET_COMMITTER = "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+ANONYMOUS_PROVIDER = "org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider"
+SIMPLE_PROVIDER = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+# Emulator credentials when the environment has none (moto accepts any).
+EMULATOR_ACCESS_KEY = "testing"
+
+Profile = Literal["local", "cloud"]
+Committer = Literal["magic", "directory", "partitioned", "platform"]
+
+
+class SparkSetupError(RuntimeError):
+    """The session cannot be created as configured (missing jars, no Java, missing classes)."""
+
+
+def _conf_value(value: ConfScalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class SparkFactory:
+    """Creates SparkSessions with the project's settings for one profile (see module doc)."""
+
+    def __init__(
+        self,
+        master: str | None = "local[*]",
+        profile: Profile | None = None,
+        s3_endpoint: str | None = None,
+        region: str = "eu-west-1",
+        delta: bool = False,
+        committer: Committer | None = None,
+        committer_conflict_mode: Literal["fail", "append", "replace"] = "append",
+        shuffle_partitions: int | None = None,
+        ui_enabled: bool = True,
+        driver_memory: str | None = None,
+        jars_dir: str | os.PathLike[str] | None = None,
+        conf: Mapping[str, ConfScalar] | None = None,
+        s3a_buckets: Mapping[str, S3ABucketConfig] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.master = master
+        self.profile: Profile = profile or (
+            "local" if master and master.startswith("local") else "cloud"
+        )
+        self._environ = dict(os.environ if environ is None else environ)
+        if self.profile == "local":
+            self.s3_endpoint = (
+                s3_endpoint or self._environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT
+            )
+        else:
+            self.s3_endpoint = s3_endpoint
+        self.region = region
+        self.delta = delta
+        self.committer: Committer = committer or (
+            "magic" if self.profile == "local" else "platform"
+        )
+        self.committer_conflict_mode = committer_conflict_mode
+        self.shuffle_partitions = shuffle_partitions
+        self.ui_enabled = ui_enabled
+        self.driver_memory = driver_memory
+        self.jars_dir = Path(jars_dir) if jars_dir else jar_registry.default_jars_dir(self._environ)
+        self.conf = dict(conf or {})
+        self.s3a_buckets = dict(s3a_buckets or {})
+
+    @classmethod
+    def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None):
+        spark = config.spark
+        return cls(
+            master=spark.master,
+            profile=spark.profile,
+            s3_endpoint=config.aws.endpoint_url,
+            region=config.aws.region,
+            delta=spark.delta,
+            committer=spark.committer,
+            committer_conflict_mode=spark.committer_conflict_mode,
+            shuffle_partitions=spark.shuffle_partitions,
+            ui_enabled=spark.ui_enabled,
+            driver_memory=spark.driver_memory,
+            jars_dir=spark.jars_dir,
+            conf=spark.conf,
+            s3a_buckets=spark.s3a_buckets,
+            environ=environ,
+        )
+
+    # ------------------------------------------------------------------ pure configuration
+
+    def required_jars(self) -> tuple[jar_registry.MavenJar, ...]:
+        if self.profile != "local":
+            return ()
+        needed = jar_registry.S3A_JARS
+        if self.committer != "platform":
+            needed += jar_registry.COMMITTER_JARS
+        if self.delta:
+            needed += jar_registry.DELTA_JARS
+        return needed
+
+    def session_conf(
+        self,
+        app_name: str,
+        executor_memory: str | None = None,
+        executor_cores: int | None = None,
+        default_parallelism: int | None = None,
+        total_executor_cores: int | None = None,
+        num_executors: int | None = None,
+        extra_args: Mapping[str, ConfScalar] | None = None,
+        jar_paths: list[Path] | None = None,
+    ) -> dict[str, str]:
+        """Every Spark setting the session will get, as plain strings (no I/O)."""
+        conf: dict[str, str] = {
+            "spark.app.name": app_name,
+            "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": _conf_value(self.ui_enabled),
+            "spark.ui.showConsoleProgress": "false",
+        }
+        if self.master:
+            conf["spark.master"] = self.master
+        sized = {
+            "spark.driver.memory": self.driver_memory,
+            "spark.executor.memory": executor_memory,
+            "spark.executor.cores": executor_cores,
+            "spark.default.parallelism": default_parallelism,
+            "spark.cores.max": total_executor_cores,
+            "spark.executor.instances": num_executors,
+            "spark.sql.shuffle.partitions": self.shuffle_partitions,
+        }
+        conf.update({key: _conf_value(value) for key, value in sized.items() if value is not None})
+        if self.profile == "local":
+            conf.update(self._local_s3a_conf())
+            if jar_paths:
+                conf["spark.jars"] = ",".join(str(path) for path in jar_paths)
+        if self.committer != "platform":
+            conf.update(self._committer_conf())
+        if self.delta:
+            conf["spark.sql.extensions"] = DELTA_EXTENSION
+            conf["spark.sql.catalog.spark_catalog"] = DELTA_CATALOG
+        for bucket, settings in self.s3a_buckets.items():
+            conf.update(_bucket_conf(bucket, settings))
+        conf.update({key: _conf_value(value) for key, value in self.conf.items()})
+        conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
+        return conf
+
+    def _local_s3a_conf(self) -> dict[str, str]:
+        endpoint = self.s3_endpoint or DEFAULT_LOCAL_ENDPOINT
+        hadoop = {
+            "fs.s3a.impl": S3A_FILESYSTEM,
+            "fs.s3.impl": S3A_FILESYSTEM,
+            "fs.AbstractFileSystem.s3a.impl": S3A_ABSTRACT_FILESYSTEM,
+            "fs.AbstractFileSystem.s3.impl": S3A_ABSTRACT_FILESYSTEM,
+            "fs.s3a.endpoint": endpoint,
+            "fs.s3a.endpoint.region": self.region,
+            "fs.s3a.path.style.access": "true",
+            "fs.s3a.connection.ssl.enabled": _conf_value(endpoint.startswith("https://")),
+            "fs.s3a.aws.credentials.provider": SIMPLE_PROVIDER,
+            "fs.s3a.access.key": self._environ.get("AWS_ACCESS_KEY_ID", EMULATOR_ACCESS_KEY),
+            "fs.s3a.secret.key": self._environ.get("AWS_SECRET_ACCESS_KEY", EMULATOR_ACCESS_KEY),
+            # an emulator is local: fail fast instead of S3A's minutes of retries
+            "fs.s3a.connection.establish.timeout": "5000",
+            "fs.s3a.attempts.maximum": "5",
+            "fs.s3a.retry.limit": "5",
+        }
+        return {f"spark.hadoop.{key}": value for key, value in hadoop.items()}
+
+    def _committer_conf(self) -> dict[str, str]:
+        hadoop = {
+            "fs.s3a.committer.name": self.committer,
+            "fs.s3a.committer.magic.enabled": _conf_value(self.committer == "magic"),
+            "fs.s3a.committer.staging.conflict-mode": self.committer_conflict_mode,
+            "mapreduce.outputcommitter.factory.scheme.s3a": S3A_COMMITTER_FACTORY,
+        }
+        if self.profile == "local":
+            hadoop["mapreduce.outputcommitter.factory.scheme.s3"] = S3A_COMMITTER_FACTORY
+        conf = {f"spark.hadoop.{key}": value for key, value in hadoop.items()}
+        conf["spark.sql.sources.commitProtocolClass"] = PATH_OUTPUT_COMMIT_PROTOCOL
+        conf["spark.sql.parquet.output.committer.class"] = BINDING_PARQUET_COMMITTER
+        return conf
+
+    # ------------------------------------------------------------------ session creation
+
+    def create_session(
+        self,
+        app_name: str,
+        executor_memory: str | None = None,
+        executor_cores: int | None = None,
+        default_parallelism: int | None = None,
+        total_executor_cores: int | None = None,
+        num_executors: int | None = None,
+        log_level: str = "WARN",
+        extra_args: Mapping[str, ConfScalar] | None = None,
+    ) -> SparkSession:
+        """Build (or join) the session. Raises SparkSetupError with the fix when it cannot."""
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        jar_paths: list[Path] = []
+        if active is None and self.profile == "local":
+            try:
+                check_java()
+                jar_paths = jar_registry.jar_paths(self.jars_dir, self.required_jars())
+            except (JavaError, jar_registry.JarResolutionError) as error:
+                raise SparkSetupError(str(error)) from error
+        conf = self.session_conf(
+            app_name,
+            executor_memory=executor_memory,
+            executor_cores=executor_cores,
+            default_parallelism=default_parallelism,
+            total_executor_cores=total_executor_cores,
+            num_executors=num_executors,
+            extra_args=extra_args,
+            jar_paths=jar_paths,
+        )
+        if active is not None:
+            self._warn_on_ignored_conf(active, conf)
+        builder = SparkSession.builder
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel(log_level)
+        if self.delta:
+            self._require_classes(session, (DELTA_EXTENSION, DELTA_CATALOG), "Delta Lake")
+        if self.committer != "platform":
+            self._require_classes(session, (PATH_OUTPUT_COMMIT_PROTOCOL,), "the S3A committers")
+        LOG.info("spark session %s: %s", app_name, redact_mapping(conf))
+        return session
+
+    @staticmethod
+    def _warn_on_ignored_conf(active: SparkSession, wanted: Mapping[str, str]) -> None:
+        current = dict(active.sparkContext.getConf().getAll())
+        differing = sorted(
+            key for key, value in wanted.items() if key in current and current[key] != value
+        )
+        if differing:
+            LOG.warning(
+                "a SparkSession already exists; these settings keep their old values: %s",
+                ", ".join(differing),
+            )
+
+    @staticmethod
+    def _require_classes(session: SparkSession, classes: tuple[str, ...], feature: str) -> None:
+        jvm = session.sparkContext._jvm
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        for name in classes:
+            try:
+                jvm.java.lang.Class.forName(name, False, loader)
+            except Exception as error:  # py4j raises Py4JJavaError for ClassNotFoundException
+                raise SparkSetupError(
+                    f"{feature} is enabled but {name} is not on the classpath: locally run "
+                    "`make setup` (or set ETL_JARS_DIR); on EMR enable the feature on the "
+                    "cluster (delta-defaults) and on Glue pass --datalake-formats delta"
+                ) from error
+
+
+def _bucket_conf(bucket: str, settings: S3ABucketConfig) -> dict[str, str]:
+    prefix = f"spark.hadoop.fs.s3a.bucket.{bucket}."
+    conf: dict[str, Any] = {}
+    if settings.anonymous:
+        conf["aws.credentials.provider"] = ANONYMOUS_PROVIDER
+    if settings.endpoint:
+        conf["endpoint"] = settings.endpoint
+    if settings.region:
+        conf["endpoint.region"] = settings.region
+    conf.update(settings.conf)
+    return {prefix + key.removeprefix("fs.s3a."): _conf_value(value) for key, value in conf.items()}

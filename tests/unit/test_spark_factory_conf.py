@@ -1,0 +1,132 @@
+"""SparkFactory.session_conf as plain data: what each profile gives a session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lib.config import S3ABucketConfig, load_config
+from lib.spark.factory import (
+    ANONYMOUS_PROVIDER,
+    DELTA_EXTENSION,
+    PATH_OUTPUT_COMMIT_PROTOCOL,
+    S3A_FILESYSTEM,
+    SparkFactory,
+)
+
+
+def test_seed_api_arguments_map_to_spark_settings():
+    conf = SparkFactory(master="local[*]", environ={}).session_conf(
+        app_name="job",
+        executor_memory="3g",
+        executor_cores=2,
+        default_parallelism=12,
+        total_executor_cores=8,
+        num_executors=4,
+        extra_args={"spark.sql.adaptive.enabled": False, "spark.custom": 5},
+    )
+    assert conf["spark.master"] == "local[*]"
+    assert conf["spark.app.name"] == "job"
+    assert conf["spark.executor.memory"] == "3g"
+    assert conf["spark.executor.cores"] == "2"
+    assert conf["spark.default.parallelism"] == "12"
+    assert conf["spark.cores.max"] == "8"
+    assert conf["spark.executor.instances"] == "4"
+    assert conf["spark.sql.adaptive.enabled"] == "false"
+    assert conf["spark.custom"] == "5"
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_local_profile_speaks_s3a_to_the_emulator_for_both_schemes():
+    factory = SparkFactory(master="local[2]", environ={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert factory.profile == "local"
+    conf = factory.session_conf("t")
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
+    assert conf["spark.hadoop.fs.s3.impl"] == S3A_FILESYSTEM
+    assert conf["spark.hadoop.fs.s3a.impl"] == S3A_FILESYSTEM
+    assert conf["spark.hadoop.fs.s3a.committer.name"] == "magic"
+    assert conf["spark.sql.sources.commitProtocolClass"] == PATH_OUTPUT_COMMIT_PROTOCOL
+
+
+def test_local_profile_default_endpoint_and_https():
+    assert (
+        SparkFactory(environ={}).session_conf("t")["spark.hadoop.fs.s3a.endpoint"]
+        == "http://127.0.0.1:5000"
+    )
+    conf = SparkFactory(s3_endpoint="https://s3.local:443", environ={}).session_conf("t")
+    assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "true"
+
+
+def test_local_jars_go_on_the_classpath(tmp_path):
+    factory = SparkFactory(delta=True, jars_dir=tmp_path, environ={})
+    needed = {jar.artifact for jar in factory.required_jars()}
+    assert {"hadoop-aws", "aws-java-sdk-bundle", "spark-hadoop-cloud_2.12"} <= needed
+    assert {"delta-spark_2.12", "delta-storage"} <= needed
+    conf = factory.session_conf("t", jar_paths=[tmp_path / "a.jar", tmp_path / "b.jar"])
+    assert conf["spark.jars"] == f"{tmp_path / 'a.jar'},{tmp_path / 'b.jar'}"
+    assert conf["spark.sql.extensions"] == DELTA_EXTENSION
+
+
+def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_platform():
+    factory = SparkFactory(master=None, profile="cloud", delta=True, environ={})
+    conf = factory.session_conf("t")
+    assert factory.required_jars() == ()
+    assert "spark.master" not in conf
+    assert not any(key.startswith("spark.hadoop.fs.s3a.endpoint") for key in conf)
+    assert not any("access.key" in key or "secret.key" in key for key in conf)
+    assert "spark.jars" not in conf
+    assert "spark.sql.sources.commitProtocolClass" not in conf
+    assert conf["spark.sql.extensions"] == DELTA_EXTENSION
+
+
+def test_per_bucket_settings_read_a_public_bucket_anonymously():
+    factory = SparkFactory(
+        profile="cloud",
+        master=None,
+        s3a_buckets={
+            "deutsche-boerse-xetra-pds": S3ABucketConfig(anonymous=True, region="eu-central-1"),
+            "target": S3ABucketConfig(conf={"fs.s3a.fast.upload.buffer": "bytebuffer"}),
+        },
+        environ={},
+    )
+    conf = factory.session_conf("t")
+    prefix = "spark.hadoop.fs.s3a.bucket.deutsche-boerse-xetra-pds."
+    assert conf[prefix + "aws.credentials.provider"] == ANONYMOUS_PROVIDER
+    assert conf[prefix + "endpoint.region"] == "eu-central-1"
+    assert conf["spark.hadoop.fs.s3a.bucket.target.fast.upload.buffer"] == "bytebuffer"
+
+
+def test_from_config_uses_the_loaded_configuration():
+    config = load_config(
+        "local",
+        job="demo",
+        overrides=["spark.shuffle_partitions=3", "spark.conf.spark.x=1"],
+        environ={"AWS_ENDPOINT_URL": "http://127.0.0.1:7777"},
+    )
+    factory = SparkFactory.from_config(config, environ={})
+    conf = factory.session_conf(config.spark.app_name)
+    assert conf["spark.app.name"] == "s3a-demo"
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:7777"
+    assert conf["spark.sql.shuffle.partitions"] == "3"
+    assert conf["spark.x"] == "1"
+    assert conf["spark.ui.enabled"] == "false"
+
+
+def test_missing_jars_fail_at_session_creation_with_the_fix(tmp_path):
+    """A fresh interpreter (no session yet) with an empty jar folder: a clear error, no JVM."""
+    code = (
+        "from lib.spark import SparkFactory, SparkSetupError\n"
+        f"factory = SparkFactory(master='local[1]', delta=True, jars_dir={str(tmp_path)!r})\n"
+        "try:\n"
+        "    factory.create_session(app_name='x')\n"
+        "except SparkSetupError as error:\n"
+        "    print('SETUP-ERROR', error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "SETUP-ERROR missing jars" in result.stdout, result.stderr
+    assert "io.delta:delta-spark_2.12:3.3.2 (Delta Lake)" in result.stdout
+    assert "make setup" in result.stdout
