@@ -178,6 +178,9 @@ class SparkFactory:
         if self.delta:
             conf["spark.sql.extensions"] = DELTA_EXTENSION
             conf["spark.sql.catalog.spark_catalog"] = DELTA_CATALOG
+            if self.profile == "local" and self.shuffle_partitions:
+                # Delta rebuilds table state with 50 partitions by default: far too many locally
+                conf["spark.databricks.delta.snapshotPartitions"] = str(self.shuffle_partitions)
         for bucket, settings in self.s3a_buckets.items():
             conf.update(_bucket_conf(bucket, settings))
         conf.update({key: _conf_value(value) for key, value in self.conf.items()})

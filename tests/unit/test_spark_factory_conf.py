@@ -60,13 +60,14 @@ def test_local_profile_default_endpoint_and_https():
 
 
 def test_local_jars_go_on_the_classpath(tmp_path):
-    factory = SparkFactory(delta=True, jars_dir=tmp_path, environ={})
+    factory = SparkFactory(delta=True, shuffle_partitions=3, jars_dir=tmp_path, environ={})
     needed = {jar.artifact for jar in factory.required_jars()}
     assert {"hadoop-aws", "aws-java-sdk-bundle", "spark-hadoop-cloud_2.12"} <= needed
     assert {"delta-spark_2.12", "delta-storage"} <= needed
     conf = factory.session_conf("t", jar_paths=[tmp_path / "a.jar", tmp_path / "b.jar"])
     assert conf["spark.jars"] == f"{tmp_path / 'a.jar'},{tmp_path / 'b.jar'}"
     assert conf["spark.sql.extensions"] == DELTA_EXTENSION
+    assert conf["spark.databricks.delta.snapshotPartitions"] == "3"
 
 
 def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_platform():
@@ -79,6 +80,7 @@ def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_p
     assert "spark.jars" not in conf
     assert "spark.sql.sources.commitProtocolClass" not in conf
     assert conf["spark.sql.extensions"] == DELTA_EXTENSION
+    assert "spark.databricks.delta.snapshotPartitions" not in conf
 
 
 def test_per_bucket_settings_read_a_public_bucket_anonymously():
