@@ -30,3 +30,63 @@ def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             redacted[key] = value
     return redacted
+
+
+# Secret-looking fragments inside free text (messages, exception strings, URLs).
+_TEXT_PATTERNS = (
+    # Authorization headers and bearer/basic credentials
+    (
+        re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)([^\"\s,}]+(?: [^\"\s,}]+)?)"),
+        r"\1" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+    # key=value / "key": "value" pairs whose key names a secret
+    (
+        re.compile(
+            r"(?i)([\"']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_.-]?key|"
+            r"private[_-]?key|session[_-]?key|signature)[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
+            r"([^\"'\s,;&}]+)"
+        ),
+        r"\1" + REDACTED,
+    ),
+    # AWS access key ids, Slack webhooks, URL user:password@
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
+    (
+        re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+        "https://hooks.slack.com/" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
+)
+
+
+class Redactor:
+    """Removes secrets from text: known secret values (`mask`) and secret-looking patterns."""
+
+    def __init__(self, values: tuple[str, ...] = ()) -> None:
+        self._values: set[str] = {value for value in values if len(value) >= 4}
+
+    def mask(self, value: str) -> None:
+        """Redact this exact value wherever it appears from now on (values under 4 chars are
+        ignored: they would blank out ordinary words)."""
+        if value and len(value) >= 4:
+            self._values.add(value)
+
+    def text(self, text: str) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, REDACTED)
+        for pattern, replacement in _TEXT_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        """Redact a structured value: secret-named keys blanked, strings scrubbed, recursively."""
+        if key is not None and is_secret_key(key) and value not in (None, ""):
+            return REDACTED
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self.value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value

@@ -91,3 +91,23 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (only in the project's own workspace and CI)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def aws(moto_server):
+    """The library's AWS facade on the emulator (emptied before the test)."""
+    from lib.aws import AWS
+
+    return AWS(region="eu-west-1", endpoint_url=moto_server.endpoint_url, max_attempts=2)
+
+
+@pytest.fixture
+def put_empty_objects(s3):
+    """put_empty_objects(bucket, keys): many small objects, a few requests at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(bucket: str, keys: list[str]) -> None:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), keys))
+
+    return put

@@ -1,0 +1,117 @@
+"""AWS: one boto3 session, cached clients with an explicit retry configuration, and helpers.
+
+    aws = AWS(region="eu-west-1")                  # or AWS.from_config(config.aws)
+    aws.s3.get_matching_objects("bucket", prefix="2024-01-02/", suffix=".csv")
+    aws.secrets.get_secret("datalake-etl/prod/slack", key="webhook_url")
+    sink = aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="xetra/driver")
+
+Every client gets ``Config(retries={"mode": retry_mode, "max_attempts": max_attempts})``:
+botocore's default retry mode changed between versions, and Glue/EMR ship older ones.
+`endpoint_url=None` leaves the endpoint to botocore, which honours ``AWS_ENDPOINT_URL`` (the
+local moto server) by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from lib.aws.logs import CloudwatchLogs
+from lib.aws.s3 import S3
+from lib.aws.secrets import Secrets
+from lib.config import AwsConfig
+
+
+class AWS:
+    def __init__(
+        self,
+        region: str = "eu-west-1",
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 10,
+        retry_mode: str = "standard",
+        secret_ttl_seconds: float = 300.0,
+    ) -> None:
+        self.region = region
+        self.profile = profile
+        self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
+        self.retry_mode = retry_mode
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self.s3 = S3(lambda: self.client("s3"))
+        self.secrets = Secrets(
+            lambda: self.client("secretsmanager"), ttl_seconds=secret_ttl_seconds
+        )
+
+    @classmethod
+    def from_config(cls, config: AwsConfig) -> AWS:
+        return cls(
+            region=config.region,
+            profile=config.profile,
+            endpoint_url=config.endpoint_url,
+            max_attempts=config.max_attempts,
+            retry_mode=config.retry_mode,
+        )
+
+    def _check_process(self) -> None:
+        # boto3 sessions and clients are not safe to share across fork
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._session = None
+            self._clients = {}
+
+    def get_session(self) -> Any:
+        import boto3
+
+        self._check_process()
+        with self._lock:
+            if self._session is None:
+                self._session = boto3.session.Session(
+                    region_name=self.region, profile_name=self.profile
+                )
+            return self._session
+
+    def client_config(self) -> Any:
+        from botocore.config import Config
+
+        return Config(
+            region_name=self.region,
+            retries={"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
+        )
+
+    def client(self, service: str) -> Any:
+        """The cached boto3 client for `service` (thread-safe: boto3 clients are)."""
+        self._check_process()
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        session = self.get_session()
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = session.client(
+                    service, endpoint_url=self.endpoint_url, config=self.client_config()
+                )
+            return self._clients[service]
+
+    def logs(
+        self,
+        log_group_name: str,
+        log_stream_name: str,
+        log_level: str | int = "INFO",
+        **options: Any,
+    ) -> CloudwatchLogs:
+        """A batched CloudWatch Logs sink in this account/region (see lib.aws.logs)."""
+        return CloudwatchLogs(
+            region=self.region,
+            log_group_name=log_group_name,
+            log_stream_name=log_stream_name,
+            log_level=log_level,
+            endpoint_url=self.endpoint_url,
+            profile=self.profile,
+            **options,
+        )

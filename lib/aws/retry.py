@@ -1,0 +1,175 @@
+"""`retry`: exponential backoff with full jitter for calls botocore does not already retry.
+
+    @retry
+    def call(): ...
+
+    @retry(max_attempts=4, base_delay=0.2, deadline=30)
+    def post(): return session.post(url, json=payload)
+
+The wrapped call is attempted again while it
+
+* returns a response whose HTTP status is not a success (``status_code`` of a requests
+  response, ``status`` of urllib's, ``ResponseMetadata.HTTPStatusCode`` of a boto3 dict), or
+* raises a retryable exception: connection errors and time-outs, and botocore errors whose
+  code is throttling or a transient 5xx.
+
+It never retries validation or access-denied failures (HTTP 400, 401, 403, 404, 405, 409, 410,
+422 or the equivalent AWS codes): those are returned or raised at once. When the attempts or the
+total `deadline` run out, the last response is returned (the predecessor's contract) or the last
+exception re-raised. A ``Retry-After`` header (seconds) is honoured as the lower bound of the wait.
+`sleep`, `clock` and `random` are injectable so tests run on a fake clock.
+
+botocore clients already retry (see lib.aws.client): use this for HTTP APIs and multi-step
+operations, not around single boto3 calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random as random_module
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from lib.aws.errors import (
+    ACCESS_DENIED_CODES,
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
+    VALIDATION_CODES,
+    error_code,
+)
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NEVER_RETRY_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 422})
+RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+)
+
+
+def response_status(response: Any) -> int | None:
+    """The HTTP status of a requests/urllib response or a boto3 response dict; None if none."""
+    for attribute in ("status_code", "status"):
+        value = getattr(response, attribute, None)
+        if isinstance(value, int):
+            return value
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if isinstance(status, int):
+            return status
+        status = response.get("status_code", response.get("statusCode"))
+        if isinstance(status, int):
+            return status
+    return None
+
+
+def retry_after_seconds(response: Any) -> float | None:
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None  # an HTTP date: rare for APIs; fall back to our own backoff
+
+
+def is_retryable_exception(error: BaseException) -> bool:
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        if code in ACCESS_DENIED_CODES or code in VALIDATION_CODES:
+            return False
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
+    return isinstance(error, RETRYABLE_EXCEPTIONS)
+
+
+def _should_retry_status(status: int | None) -> bool:
+    if status is None or 200 <= status < 300:
+        return False
+    return status not in NEVER_RETRY_STATUSES
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    deadline: float | None = 60.0
+
+    def delay(self, attempt: int, rng: Callable[[], float]) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base * 2**attempt)] (attempt from 0)."""
+        return rng() * min(self.max_delay, self.base_delay * (2**attempt))
+
+
+def retry(
+    function: Callable[..., T] | None = None,
+    *,
+    max_attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 20.0,
+    deadline: float | None = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    random: Callable[[], float] = random_module.random,
+    retry_on: Callable[[BaseException], bool] = is_retryable_exception,
+) -> Any:
+    """Decorator (bare or with arguments); see the module documentation for the contract."""
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    policy = RetryPolicy(max_attempts, base_delay, max_delay, deadline)
+
+    def decorate(wrapped: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(wrapped)
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            started = clock()
+            attempt = 0
+            while True:
+                failure: BaseException | None = None
+                try:
+                    result = wrapped(*args, **kwargs)
+                except Exception as error:
+                    if not retry_on(error) or attempt + 1 >= policy.max_attempts:
+                        raise
+                    wait = policy.delay(attempt, random)
+                    reason: Any = error
+                    failure = error
+                else:
+                    status = response_status(result)
+                    if not _should_retry_status(status) or attempt + 1 >= policy.max_attempts:
+                        return result
+                    wait = max(policy.delay(attempt, random), retry_after_seconds(result) or 0.0)
+                    reason = f"HTTP {status}"
+                if policy.deadline is not None and clock() - started + wait > policy.deadline:
+                    LOG.warning("%s: giving up, deadline %.1fs", wrapped.__name__, policy.deadline)
+                    if failure is not None:
+                        raise failure
+                    return result
+                attempt += 1
+                LOG.info(
+                    "%s: attempt %d/%d failed (%s); retrying in %.2fs",
+                    wrapped.__name__,
+                    attempt,
+                    policy.max_attempts,
+                    reason,
+                    wait,
+                )
+                sleep(wait)
+
+        return wrapper
+
+    return decorate(function) if function is not None else decorate

@@ -1,0 +1,160 @@
+"""Logging to CloudWatch from Spark executors, one stream per Python worker process.
+
+On the driver, once:
+
+    log_config = ExecutorLogConfig.from_config(config, app_id=spark.sparkContext.applicationId)
+    prepare_log_group(log_config, retention_days=30, tags={"project": "datalake-etl"})
+    driver_log = driver_logger(log_config)              # stream {prefix}/{app_id}/driver
+
+In a task (the config is a small frozen dataclass: it pickles into the closure):
+
+    def count_rows(rows, log_config=log_config):
+        with task_logger(log_config) as log:            # stage/partition/attempt in every event
+            n = sum(1 for _ in rows)
+            log.info("partition done", rows=n)
+        yield n
+
+    rdd.mapPartitions(count_rows).sum()
+
+Each Python worker process builds its sink once and reuses it across the tasks it runs (Spark
+reuses workers): stream ``{prefix}/{app_id}/{host}-{pid}``. One stream per task would hit the
+CreateLogStream limit (50 calls/s). The task scope always flushes at task end, also on error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from lib.aws.logs import CloudwatchLogs
+from lib.logging.logger import Logger
+
+
+@dataclass(frozen=True)
+class ExecutorLogConfig:
+    log_group_name: str
+    app_id: str
+    stream_prefix: str = "spark"
+    region: str | None = None
+    endpoint_url: str | None = None
+    log_level: str = "INFO"
+    context: tuple[tuple[str, str], ...] = ()
+    flush_interval: float = 5.0
+    batch_size: int = 10_000
+
+    @classmethod
+    def from_config(cls, config: Any, app_id: str, **overrides: Any) -> ExecutorLogConfig:
+        """From a lib.config.AppConfig (logging.cloudwatch section, aws section, job, env)."""
+        cloudwatch = config.logging.cloudwatch
+        if not cloudwatch.log_group:
+            raise ValueError("logging.cloudwatch.log_group is not configured")
+        context = {"env": config.env}
+        if config.job_name:
+            context["job"] = config.job_name
+        values = {
+            "log_group_name": cloudwatch.log_group,
+            "app_id": app_id,
+            "stream_prefix": cloudwatch.stream_prefix,
+            "region": config.aws.region,
+            "endpoint_url": config.aws.endpoint_url,
+            "log_level": config.logging.level,
+            "context": tuple(sorted(context.items())),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def driver_stream(self) -> str:
+        return f"{self.stream_prefix}/{self.app_id}/driver"
+
+    def worker_stream(self) -> str:
+        return f"{self.stream_prefix}/{self.app_id}/{socket.gethostname()}-{os.getpid()}"
+
+    def sink(self, stream: str) -> CloudwatchLogs:
+        return CloudwatchLogs(
+            region=self.region,
+            log_group_name=self.log_group_name,
+            log_stream_name=stream,
+            log_level=self.log_level,
+            endpoint_url=self.endpoint_url,
+            flush_interval=self.flush_interval,
+            batch_size=self.batch_size,
+        )
+
+    def base_context(self) -> dict[str, Any]:
+        return {"app_id": self.app_id, **dict(self.context)}
+
+
+class _WorkerSinks:
+    """The sinks of this Python worker process, one per config (rebuilt after a fork)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.sinks: dict[ExecutorLogConfig, CloudwatchLogs] = {}
+
+    def get(self, config: ExecutorLogConfig) -> CloudwatchLogs:
+        if os.getpid() != self.pid:
+            self.__init__()
+        with self.lock:
+            sink = self.sinks.get(config)
+            if sink is None:
+                sink = config.sink(config.worker_stream())
+                sink.create_log_stream()  # once per worker process, not per task
+                self.sinks[config] = sink
+            return sink
+
+
+# Per-process cache by design: a Python worker runs many tasks, and its sink must outlive them.
+_WORKER_SINKS = _WorkerSinks()
+
+
+def worker_sink(config: ExecutorLogConfig) -> CloudwatchLogs:
+    return _WORKER_SINKS.get(config)
+
+
+@contextmanager
+def task_logger(
+    config: ExecutorLogConfig, extra_context: Mapping[str, Any] | None = None
+) -> Iterator[Logger]:
+    """A Logger for the current task; flushes the worker's sink when the task scope ends."""
+    sink = worker_sink(config)
+    logger = Logger(
+        log_level=config.log_level,
+        loggers=[sink],
+        attach_default_stdout_logger=False,
+        name="executor",
+        context={**config.base_context(), **(extra_context or {})},
+    )
+    try:
+        yield logger
+    finally:
+        sink.flush()
+
+
+def prepare_log_group(
+    config: ExecutorLogConfig,
+    retention_days: int | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """On the driver, once per run: the group (with retention and tags) and the driver stream."""
+    sink = config.sink(config.driver_stream())
+    sink.create_log_group(retention_days=retention_days, tags=tags)
+    sink.create_log_stream()
+    sink.close()
+
+
+def driver_logger(config: ExecutorLogConfig, **logger_options: Any) -> Logger:
+    """A Logger whose CloudWatch sink writes to ``{prefix}/{app_id}/driver``."""
+    sink = config.sink(config.driver_stream())
+    return Logger(
+        log_level=config.log_level,
+        loggers=[sink],
+        name="driver",
+        context=config.base_context(),
+        **logger_options,
+    )
