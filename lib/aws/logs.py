@@ -16,7 +16,8 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
 * Buffering: events wait in memory until a batch is full (count or bytes), the oldest is older
   than `flush_interval`, or on ``flush()``/``close()``/leaving a ``with`` block/the end of an
   executor task (see lib.logging.executor). A background thread does the timed flushes; the
-  logging call itself only formats and appends. The buffer is bounded (`max_buffer_events`,
+  logging call itself only formats and appends (with ``flush_interval=0`` there is no thread:
+  the caller sends each full batch itself). The buffer is bounded (`max_buffer_events`,
   `max_buffer_bytes`): past the cap the caller flushes, and what still does not fit goes to the
   fallback with reason ``buffer_full``.
 * Messages over `max_message_bytes` (256 KiB by default, overhead included) are split at UTF-8
@@ -46,7 +47,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
 
 from lib.aws.errors import ACCESS_DENIED_CODES, THROTTLING_CODES, TRANSIENT_CODES, error_code
 from lib.logging.base import BaseLogger, JsonFormatter
@@ -341,11 +348,13 @@ class CloudwatchLogs(BaseLogger):
         if over_cap:
             self.flush()
             self._shed_over_cap()
-        elif full:
-            self._ensure_thread()
-            self._wake.set()
+        elif self.flush_interval <= 0:
+            if full:  # no background thread: the caller sends full batches itself
+                self.flush()
         else:
             self._ensure_thread()
+            if full:
+                self._wake.set()
 
     def _shed_over_cap(self) -> None:
         with self._lock:
@@ -467,6 +476,11 @@ class CloudwatchLogs(BaseLogger):
                         continue
                     self._to_fallback(batch, f"error:{code or status}")
                     return
+                except (NoCredentialsError, PartialCredentialsError, NoRegionError) as error:
+                    # not transient: retrying cannot help, and every later call would fail too
+                    self._disable(f"unusable_client:{type(error).__name__}")
+                    self._to_fallback(batch, f"unusable_client:{type(error).__name__}")
+                    return
                 except (BotoCoreError, ConnectionError) as error:
                     if not self._backoff(attempt, deadline, throttled=False):
                         self._to_fallback(batch, f"gave_up:{type(error).__name__}")
@@ -572,6 +586,7 @@ class CloudwatchLogs(BaseLogger):
 
     def snapshot(self) -> dict[str, int]:
         """Counters; enqueued == sent + to_fallback + dropped + pending at every moment."""
+        self._check_process()
         with self._lock:
             figures = dict(self._counters)
             figures["pending"] = len(self._buffer) + figures.pop("in_flight")

@@ -1,0 +1,205 @@
+"""lib.logging: fan-out, per-sink levels, isolation of failing sinks, JSON context, redaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from lib.logging import BaseLogger, FileLogger, Logger, StdoutLogger
+
+
+class ListSink(BaseLogger):
+    """A sink that keeps its lines: the extension point in its smallest form."""
+
+    def __init__(self, log_level="DEBUG"):
+        super().__init__(log_level)
+        self.lines: list[str] = []
+
+    def write(self, record, line):
+        self.lines.append(line)
+
+    def messages(self) -> list[dict]:
+        return [json.loads(line) for line in self.lines]
+
+
+class BrokenSink(BaseLogger):
+    def write(self, record, line):
+        raise OSError("disk full")
+
+
+def test_one_message_fans_out_to_every_sink_at_its_own_level():
+    verbose, quiet = ListSink("DEBUG"), ListSink("WARNING")
+    log = Logger(log_level="DEBUG", loggers=[verbose, quiet], attach_default_stdout_logger=False)
+    log.debug("details")
+    log.info("progress")
+    log.warning("careful")
+    assert [m["message"] for m in verbose.messages()] == ["details", "progress", "careful"]
+    assert [m["message"] for m in quiet.messages()] == ["careful"]
+    assert quiet.messages()[0]["level"] == "WARNING"
+
+
+def test_logger_level_filters_before_the_sinks():
+    sink = ListSink("DEBUG")
+    log = Logger(log_level="INFO", loggers=[sink], attach_default_stdout_logger=False)
+    log.debug("hidden")
+    log.info("shown %s", "here")
+    assert [m["message"] for m in sink.messages()] == ["shown here"]
+
+
+def test_a_failing_sink_is_counted_and_isolated(capsys):
+    good = ListSink()
+    broken = BrokenSink("DEBUG")
+    log = Logger(loggers=[broken, good], attach_default_stdout_logger=False)
+    for index in range(3):
+        log.info("message %d", index)
+    assert len(good.lines) == 3
+    assert broken.failures == 3
+    assert log.sink_failures() == {"0:BrokenSink": 3, "1:ListSink": 0}
+    assert capsys.readouterr().err.count("BrokenSink failed") == 1  # reported once
+
+
+def test_context_and_fields_are_json():
+    sink = ListSink()
+    log = Logger(
+        loggers=[sink],
+        attach_default_stdout_logger=False,
+        context={"job": "xetra", "env": "local", "app_id": "local-123"},
+    )
+    run_log = log.bind(run_id="r-1")
+    run_log.info("files read", files=12, dates=["2024-01-02"])
+    message = sink.messages()[0]
+    assert message["context"]["job"] == "xetra"
+    assert message["context"]["env"] == "local"
+    assert message["context"]["app_id"] == "local-123"
+    assert message["context"]["run_id"] == "r-1"
+    assert isinstance(message["context"]["pid"], int)
+    assert message["context"]["host"]
+    assert message["fields"] == {"files": 12, "dates": ["2024-01-02"]}
+    assert message["ts"].endswith("+00:00")
+    assert "stage" not in message["context"]  # only inside Spark tasks
+
+
+def test_exceptions_carry_the_traceback():
+    sink = ListSink()
+    log = Logger(loggers=[sink], attach_default_stdout_logger=False)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("step failed")
+    message = sink.messages()[0]
+    assert message["level"] == "ERROR"
+    assert "RuntimeError: boom" in message["error"]
+
+
+SECRETS = {
+    "password=hunter2-long": "hunter2-long",
+    "Authorization: Bearer abc.def.ghi-123": "abc.def.ghi-123",
+    "key AKIAIOSFODNN7EXAMPLE used": "AKIAIOSFODNN7EXAMPLE",
+    "posted to https://hooks.slack.com/services/T000/B000/XXXXXXXX": "T000/B000/XXXXXXXX",
+    '{"api_key": "k-123456"}': "k-123456",
+}
+
+
+@pytest.mark.parametrize(("text", "secret"), list(SECRETS.items()))
+def test_secrets_are_redacted_in_messages(text, secret):
+    sink = ListSink()
+    Logger(loggers=[sink], attach_default_stdout_logger=False).error(text)
+    assert secret not in sink.lines[0]
+    assert "*****" in sink.lines[0]
+
+
+def test_secrets_are_redacted_in_fields_errors_and_a_logged_spark_conf(tmp_path, capsys):
+    sink = ListSink()
+    log = Logger(
+        loggers=[sink, FileLogger(tmp_path / "job.log")],
+        attach_default_stdout_logger=True,
+    )
+    log.mask("my-masked-secret-value")
+    spark_conf = {
+        "spark.hadoop.fs.s3a.access.key": "AKIAIOSFODNN7EXAMPLE",
+        "spark.hadoop.fs.s3a.secret.key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "spark.hadoop.fs.s3a.session.token": "token-value-123",
+        "spark.app.name": "xetra",
+    }
+    log.info("spark conf", conf=spark_conf, header={"Authorization": "Basic dXNlcjpwYXNz"})
+    try:
+        raise ValueError("connect failed for my-masked-secret-value")
+    except ValueError:
+        log.exception("oops")
+    everything = "\n".join(sink.lines) + (tmp_path / "job.log").read_text()
+    everything += capsys.readouterr().out
+    for secret in (
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "token-value-123",
+        "dXNlcjpwYXNz",
+        "my-masked-secret-value",
+    ):
+        assert secret not in everything
+    conf = sink.messages()[0]["fields"]["conf"]
+    assert conf["spark.app.name"] == "xetra"
+    assert conf["spark.hadoop.fs.s3a.secret.key"] == "*****"
+
+
+def test_stdout_and_file_sinks(tmp_path, capsys):
+    path = tmp_path / "logs" / "etl.log"
+    log = Logger(
+        log_level="INFO",
+        attach_default_stdout_logger=True,
+        attach_default_file_logger=True,
+        log_path=path,
+        context={"job": "demo"},
+    )
+    log.info("hello")
+    log.close()
+    out = capsys.readouterr().out
+    assert "INFO" in out and "hello" in out and '"job": "demo"' in out
+    record = json.loads(path.read_text().strip())
+    assert record["message"] == "hello"
+    with pytest.raises(ValueError, match="log_path"):
+        Logger(attach_default_file_logger=True)
+
+
+def test_standard_loggers_can_feed_the_same_sinks():
+    sink = ListSink()
+    log = Logger(loggers=[sink], attach_default_stdout_logger=False)
+    library_logger = logging.getLogger("lib.test_feed")
+    library_logger.setLevel(logging.INFO)
+    log.attach_to(library_logger)
+    try:
+        library_logger.info("from the standard logger")
+    finally:
+        for handler in list(library_logger.handlers):
+            library_logger.removeHandler(handler)
+    assert sink.messages()[0]["message"] == "from the standard logger"
+    assert sink.messages()[0]["logger"] == "lib.test_feed"
+
+
+def test_two_loggers_do_not_share_sinks():
+    first, second = ListSink(), ListSink()
+    Logger(loggers=[first], attach_default_stdout_logger=False).info("one")
+    Logger(loggers=[second], attach_default_stdout_logger=False).info("two")
+    assert [m["message"] for m in first.messages()] == ["one"]
+    assert [m["message"] for m in second.messages()] == ["two"]
+
+
+def test_stdout_sink_json_lines(capsys):
+    log = Logger(loggers=[StdoutLogger(json_lines=True)], attach_default_stdout_logger=False)
+    log.warning("structured")
+    assert json.loads(capsys.readouterr().out)["message"] == "structured"
+
+
+def test_cloudwatch_sink_through_the_aws_facade(aws):
+    import boto3
+
+    sink = aws.logs(log_group_name="/facade/test", log_stream_name="driver", flush_interval=0)
+    sink.create_log_group(retention_days=1)
+    sink.create_log_stream()
+    log = Logger(loggers=[sink], attach_default_stdout_logger=False, context={"job": "t"})
+    log.info("to cloudwatch", n=1)
+    log.close()
+    client = boto3.client("logs", endpoint_url=aws.endpoint_url, region_name="eu-west-1")
+    events = client.get_log_events(logGroupName="/facade/test", logStreamName="driver")["events"]
+    assert [json.loads(e["message"])["fields"] for e in events] == [{"n": 1}]
