@@ -28,8 +28,8 @@ java: $(PIP_STAMP) ## check that Java 17+ is installed
 jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL_JARS_DIR)
 	@$(PY) -m lib.spark.jars resolve
 
-run: setup ## run the demo job over S3A on an embedded moto server
-	$(PY) -m jobs.demo --env local --embedded-emulator
+run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic data)
+	$(PY) -m jobs.xetra.local_demo
 
 test: setup ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

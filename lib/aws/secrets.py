@@ -66,6 +66,10 @@ class Secrets:
         assert reference.secret_id is not None
         return self.get_secret(reference.secret_id, reference.key)
 
+    def on_secret(self, callback: Callable[[str], None] | None) -> None:
+        """Hand every value read from now on to `callback` (a Logger's `mask`)."""
+        self._on_secret = callback
+
     def invalidate(self, secret_id: str | None = None) -> None:
         with self._lock:
             if secret_id is None:

@@ -1,0 +1,1 @@
+"""Xetra: Deutsche Börse hourly trade CSVs -> a daily report per instrument (ISIN)."""

@@ -1,0 +1,129 @@
+"""Table readers and writers (Parquet and Delta) that replace exactly the partitions written.
+
+    write_partitions(report, "s3://lake/xetra_daily_report", "trade_date", fmt="parquet")
+    read_table(spark, "s3://lake/xetra_daily_report", fmt="delta")
+
+Re-running a write for the same partition values gives the same table (idempotent):
+
+* Delta: ``mode("overwrite")`` with ``replaceWhere`` on the partition values written, one atomic
+  commit.
+* Parquet through an S3A committer (the local profile's magic committer): Spark refuses dynamic
+  partition overwrite with S3A committers, so the write uses S3A's *partitioned* staging
+  committer with conflict mode ``replace``: each partition the job writes is replaced at job
+  commit, the others are left alone.
+* Parquet anywhere else (``file://``, EMRFS on EMR, Glue): dynamic partition overwrite
+  (``partitionOverwriteMode=dynamic``) through the platform's commit protocol (EMR's
+  S3-optimized one), or Spark's default one for local ``file://`` paths.
+
+Writing an empty DataFrame changes nothing (no partition is replaced by nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Literal
+
+from pyspark.sql import DataFrame, SparkSession
+
+TableFormat = Literal["parquet", "delta"]
+DEFAULT_COMMIT_PROTOCOL = (
+    "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol"
+)
+CLOUD_COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
+
+
+def _uses_s3a_committer(spark: SparkSession, uri: str) -> bool:
+    protocol = spark.conf.get("spark.sql.sources.commitProtocolClass", None)
+    scheme = uri.split("://", 1)[0] if "://" in uri else "file"
+    if protocol != CLOUD_COMMIT_PROTOCOL:
+        return False
+    factory = spark.sparkContext._jsc.hadoopConfiguration().get(
+        f"mapreduce.outputcommitter.factory.scheme.{scheme}"
+    )
+    return bool(factory) and "S3ACommitterFactory" in factory
+
+
+@contextmanager
+def _commit_protocol(spark: SparkSession, protocol: str) -> Iterator[None]:
+    """Temporarily use another commit protocol (a runtime SQL setting) for one write."""
+    key = "spark.sql.sources.commitProtocolClass"
+    previous = spark.conf.get(key, None)
+    spark.conf.set(key, protocol)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, previous)
+
+
+def replace_where_predicate(column: str, values: Sequence[str]) -> str:
+    """``trade_date IN ('2024-01-02', ...)`` for Delta's replaceWhere (values are quoted)."""
+    if not column.replace("_", "").isalnum():
+        raise ValueError(f"not a plain column name: {column!r}")
+    quoted = ", ".join("'" + str(value).replace("'", "''") + "'" for value in values)
+    return f"`{column}` IN ({quoted})"
+
+
+def write_partitions(
+    frame: DataFrame,
+    uri: str,
+    partition_column: str,
+    fmt: TableFormat = "parquet",
+    values: Sequence[str] | None = None,
+) -> list[str]:
+    """Replace the partitions of `uri` that `frame` holds (or `values`); returns those values.
+
+    `values` (strings, e.g. ISO dates) lets a caller replace partitions that became empty: with
+    Delta they are cleared; with Parquet an empty partition cannot be written, so pass the frame
+    that covers them.
+    """
+    spark = frame.sparkSession
+    if values is None:
+        values = sorted(str(row[0]) for row in frame.select(partition_column).distinct().collect())
+    if not values:
+        return []
+    if fmt == "delta":
+        (
+            frame.write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", replace_where_predicate(partition_column, values))
+            .partitionBy(partition_column)
+            .save(uri)
+        )
+    elif fmt == "parquet":
+        if _uses_s3a_committer(spark, uri):
+            (
+                frame.write.mode("append")
+                .option("fs.s3a.committer.name", "partitioned")
+                .option("fs.s3a.committer.staging.conflict-mode", "replace")
+                .partitionBy(partition_column)
+                .parquet(uri)
+            )
+        else:
+            writer = (
+                frame.write.mode("overwrite")
+                .option("partitionOverwriteMode", "dynamic")
+                .partitionBy(partition_column)
+            )
+            current = spark.conf.get("spark.sql.sources.commitProtocolClass", None)
+            if current == CLOUD_COMMIT_PROTOCOL:
+                # the local profile's cloud protocol on a non-S3A path (file://): its
+                # FileOutputCommitter path would append instead of replacing (SPARK-56588)
+                with _commit_protocol(spark, DEFAULT_COMMIT_PROTOCOL):
+                    writer.parquet(uri)
+            else:  # the platform's own protocol (EMRFS S3-optimized on EMR) stays
+                writer.parquet(uri)
+    else:
+        raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
+    return list(values)
+
+
+def read_table(spark: SparkSession, uri: str, fmt: TableFormat = "parquet") -> DataFrame:
+    if fmt == "delta":
+        return spark.read.format("delta").load(uri)
+    if fmt == "parquet":
+        return spark.read.parquet(uri)
+    raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")

@@ -1,0 +1,165 @@
+"""Small-object storage behind one interface for ``s3://``/``s3a://`` and ``file://`` URIs.
+
+Jobs use it for what is not a Spark table: listing source objects (with size and ETag, for
+fingerprints), state records, run summaries, manifests. Spark reads and writes the tables.
+
+    store = ObjectStore.for_uri("s3://bucket/prefix", aws)       # or "file:///data/x"
+    for entry in store.list("2024-01-02/"):  ...                   # relative keys
+    store.write_text("_state/x.json", text)                        # atomic on file://
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lib.aws.errors import S3ObjectNotFound
+from lib.aws.s3 import parse_s3_uri
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str  # relative to the store's root
+    size: int
+    etag: str  # S3 ETag, or size-mtime for local files
+    uri: str  # full URI, in the scheme the store was opened with
+
+
+def join_uri(base: str, *parts: str) -> str:
+    cleaned = [part.strip("/") for part in parts if part and part.strip("/")]
+    return "/".join([base.rstrip("/"), *cleaned])
+
+
+def spark_uri(uri: str) -> str:
+    """The URI Spark should use: s3:// stays (S3A locally, EMRFS on EMR); file paths get file://."""
+    if "://" not in uri:
+        return Path(uri).resolve().as_uri()
+    return uri
+
+
+class ObjectStore:
+    """Base: subclasses implement list/read/write/delete under a root URI."""
+
+    root: str
+
+    @staticmethod
+    def for_uri(uri: str, aws: Any = None) -> ObjectStore:
+        if uri.startswith(("s3://", "s3a://", "s3n://")):
+            if aws is None:
+                raise ValueError(f"an AWS facade is needed for {uri}")
+            return S3Store(uri, aws)
+        if uri.startswith("file://") or "://" not in uri:
+            return LocalStore(uri)
+        raise ValueError(f"unsupported URI scheme: {uri}")
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        raise NotImplementedError
+
+    def read_text(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def write_text(self, key: str, text: str) -> None:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix` (non-empty); returns how many."""
+        raise NotImplementedError
+
+    def uri(self, key: str = "") -> str:
+        return join_uri(self.root, key)
+
+
+class S3Store(ObjectStore):
+    def __init__(self, root: str, aws: Any) -> None:
+        self.root = root.rstrip("/")
+        self.bucket, prefix = parse_s3_uri(self.root)
+        self.prefix = prefix.strip("/")
+        self._s3 = aws.s3
+
+    def _key(self, key: str) -> str:
+        return "/".join(part for part in (self.prefix, key.lstrip("/")) if part)
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        full = self._key(prefix)
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        for item in self._s3.list_objects(self.bucket, full):
+            relative = item.key[strip:]
+            yield StoredObject(relative, item.size, item.etag, self.uri(relative))
+
+    def read_text(self, key: str) -> str | None:
+        try:
+            return self._s3.get_object(self.bucket, self._key(key), encoding="utf-8")
+        except S3ObjectNotFound:
+            return None
+
+    def write_text(self, key: str, text: str) -> None:
+        # a single PUT is atomic in S3: readers see the old or the new object, never half
+        self._s3.put_object(self.bucket, self._key(key), text, content_type="application/json")
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(self.bucket, self._key(key))
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix.strip("/"):
+            raise ValueError("refusing to delete everything under the store's root")
+        result = self._s3.delete_prefix(self.bucket, self._key(prefix))
+        if result.errors:
+            key, code, message = result.errors[0]
+            raise OSError(f"could not delete s3://{self.bucket}/{key}: {code} {message}")
+        return len(result.deleted)
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: str) -> None:
+        path = Path(root.removeprefix("file://")) if root.startswith("file://") else Path(root)
+        self.path = path.resolve()
+        self.root = self.path.as_uri()
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        base = self.path / prefix if prefix.endswith("/") or not prefix else self.path
+        if not base.exists():
+            return
+        for path in sorted(base.rglob("*")):
+            if not path.is_file():
+                continue
+            relative = path.relative_to(self.path).as_posix()
+            if not relative.startswith(prefix):
+                continue
+            stat = path.stat()
+            yield StoredObject(
+                relative, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", path.as_uri()
+            )
+
+    def read_text(self, key: str) -> str | None:
+        path = self.path / key
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def write_text(self, key: str, text: str) -> None:
+        path = self.path / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)  # atomic rename: no reader sees half a record
+
+    def delete(self, key: str) -> None:
+        (self.path / key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix.strip("/"):
+            raise ValueError("refusing to delete everything under the store's root")
+        target = self.path / prefix
+        if target.is_dir():
+            count = sum(1 for path in target.rglob("*") if path.is_file())
+            shutil.rmtree(target)
+            return count
+        doomed = [item for item in self.list() if item.key.startswith(prefix)]
+        for item in doomed:
+            self.delete(item.key)
+        return len(doomed)
