@@ -18,6 +18,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     DateType,
+    DecimalType,
     DoubleType,
     LongType,
     StringType,
@@ -87,6 +88,10 @@ TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 INTEGER_PATTERN = r"^-?\d+$"
 FILE_DATE_PATTERN = r"(\d{4}-\d{2}-\d{2})_BINS_XETR\d{2}\.csv$"
+
+# Prices are decimal text with at most 4-6 decimals: decimal(20,8) holds them exactly, and a
+# division in it keeps 14 decimals.
+EXACT = DecimalType(20, 8)
 
 STATUS_USED = "used"
 STATUS_DUPLICATE = "duplicate"
@@ -225,11 +230,14 @@ def daily_report(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:
         by_isin = Window.partitionBy("isin").orderBy("trade_date")
         previous_close = F.lag("closing_price").over(by_isin)
         previous_date = F.lag("trade_date").over(by_isin)
+        # in decimal, so that 0.375 is 0.375 (not 0.37499999) before rounding half-even
+        close = F.col("closing_price").cast(EXACT)
+        before = previous_close.cast(EXACT)
         change = F.when(
             previous_date.isNotNull()
             & (F.datediff("trade_date", previous_date) <= lookback_days)
             & (previous_close != 0),
-            F.bround((F.col("closing_price") - previous_close) / previous_close * 100, 2),
+            F.bround((close - before) * 100 / before, 2).cast(DoubleType()),
         )
         return daily.withColumn("change_prev_closing_pct", change).select(*REPORT_COLUMNS)
 

@@ -31,7 +31,7 @@ def test_archive_keeps_package_paths_and_ships_config(archive):
     assert "lib/__init__.py" in names
     assert "lib/spark/factory.py" in names
     assert "jobs/__init__.py" in names
-    assert "jobs/demo/__main__.py" in names
+    assert "jobs/xetra/__main__.py" in names
     assert "lib/_conf/base.yaml" in names
     assert "lib/_conf/prod.yaml" in names
     assert names == sorted(names)

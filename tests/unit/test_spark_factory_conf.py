@@ -103,13 +103,12 @@ def test_per_bucket_settings_read_a_public_bucket_anonymously():
 def test_from_config_uses_the_loaded_configuration():
     config = load_config(
         "local",
-        job="demo",
         overrides=["spark.shuffle_partitions=3", "spark.conf.spark.x=1"],
         environ={"AWS_ENDPOINT_URL": "http://127.0.0.1:7777"},
     )
     factory = SparkFactory.from_config(config, environ={})
     conf = factory.session_conf(config.spark.app_name)
-    assert conf["spark.app.name"] == "s3a-demo"
+    assert conf["spark.app.name"] == "datalake-etl"
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:7777"
     assert conf["spark.sql.shuffle.partitions"] == "3"
     assert conf["spark.x"] == "1"

@@ -1,0 +1,253 @@
+"""Unit tests of the Xetra transforms on inline rows (chispa), given / when / then."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, DoubleType, LongType, StringType
+
+from jobs.xetra.transform import (
+    REPORT_COLUMNS,
+    daily_report,
+    flag_duplicates,
+    parse_trades,
+    quarantine_rows,
+    row_counts,
+    used_trades,
+)
+
+pytestmark = pytest.mark.spark
+
+
+def reasons(frame):
+    return [row.reject_reason for row in frame.orderBy("raw_Time", "raw_ISIN").collect()]
+
+
+def test_a_good_row_parses_to_typed_values(raw_rows):
+    parsed = raw_rows([{}]).transform(parse_trades)
+    row = parsed.first()
+    assert row.reject_reason is None
+    assert row.isin == "DE0005190003"
+    assert row.trade_date == dt.date(2017, 7, 3)
+    assert (row.start_price, row.max_price, row.min_price, row.end_price) == (80, 81, 79.5, 80.5)
+    assert (row.traded_volume, row.number_of_trades) == (100, 3)
+    assert row.raw_SecurityDesc == "BAY.MOTOREN WERKE AG ST"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"ISIN": ""}, "missing_isin"),
+        ({"Currency": " "}, "missing_currency"),
+        ({"EndPrice": None}, "missing_end_price"),
+        ({"NumberOfTrades": None}, "missing_number_of_trades"),
+        ({"Date": "03.07.2017", "_file_day": "2017-07-03"}, "unparsable_date"),
+        ({"Date": "2017-02-30", "_file_day": "2017-07-03"}, "unparsable_date"),
+        ({"Time": "8:00"}, "unparsable_time"),
+        ({"Time": "25:00"}, "unparsable_time"),
+        ({"StartPrice": "1,5"}, "unparsable_start_price"),
+        ({"MaxPrice": "abc"}, "unparsable_max_price"),
+        ({"TradedVolume": "12.5"}, "unparsable_traded_volume"),
+        ({"MinPrice": "-1"}, "negative_price"),
+        ({"TradedVolume": "-5"}, "negative_volume"),
+        ({"NumberOfTrades": "-1"}, "negative_trades"),
+        ({"MinPrice": "82"}, "min_above_max"),
+        ({"Date": "2017-07-04", "_file_day": "2017-07-03"}, "date_mismatch"),
+    ],
+)
+def test_every_quarantine_reason(raw_rows, overrides, reason):
+    parsed = raw_rows([overrides]).transform(parse_trades)
+    assert reasons(parsed) == [reason]
+
+
+def test_malformed_rows_are_quarantined(raw_rows):
+    parsed = raw_rows([{}, {"Time": "08:01"}], corrupt=[None, "a,b,c"]).transform(parse_trades)
+    assert reasons(parsed) == [None, "malformed_row"]
+
+
+def test_zero_volume_and_shortest_number_forms_are_fine(raw_rows):
+    parsed = raw_rows(
+        [{"TradedVolume": "0", "StartPrice": "109", "MaxPrice": "109", "MinPrice": ".5"}]
+    ).transform(parse_trades)
+    row = parsed.first()
+    assert row.reject_reason is None
+    assert row.min_price == 0.5
+
+
+def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
+    flagged = (
+        raw_rows(
+            [
+                {},
+                {},  # the same (ISIN, Date, Time) again
+                {"_file_hour": 9},  # the same row delivered in another hour file
+                {"Time": "08:01"},
+                {"Time": "08:01", "MinPrice": "90"},  # same key but bad: quarantined, not duplicate
+            ]
+        )
+        .transform(parse_trades)
+        .transform(flag_duplicates)
+    )
+    statuses = sorted(row.status for row in flagged.collect())
+    assert statuses == ["duplicate", "duplicate", "quarantined", "used", "used"]
+    counts = {(r.status, r.reject_reason): r["count"] for r in row_counts(flagged).collect()}
+    assert counts == {
+        ("used", None): 2,
+        ("duplicate", None): 2,
+        ("quarantined", "min_above_max"): 1,
+    }
+
+
+def trades(spark, rows):
+    """Typed trades: (isin, day, time, start, max, min, end, volume, trades[, currency])."""
+    return spark.createDataFrame(
+        [
+            (
+                r[0],
+                r[9] if len(r) > 9 else "EUR",
+                dt.date.fromisoformat(r[1]),
+                r[2],
+                *map(float, r[3:7]),
+                r[7],
+                r[8],
+            )
+            for r in rows
+        ],
+        "isin string, currency string, trade_date date, time string, start_price double, "
+        "max_price double, min_price double, end_price double, traded_volume long, "
+        "number_of_trades long",
+    )
+
+
+def test_opening_is_the_earliest_start_and_closing_the_latest_end(spark):
+    given = trades(
+        spark,
+        [
+            ("A", "2017-07-03", "09:30", 11, 12, 10, 11.5, 10, 1),
+            ("A", "2017-07-03", "08:05", 10, 10.5, 9.5, 10.2, 5, 2),  # earliest, out of order
+            ("A", "2017-07-03", "15:59", 12, 13, 11.9, 12.7, 0, 1),  # latest
+        ],
+    )
+    report = given.transform(daily_report()).first()
+    assert report.opening_price == 10
+    assert report.closing_price == 12.7
+    assert report.minimum_price == 9.5
+    assert report.maximum_price == 13
+    assert report.daily_traded_volume == 15
+    assert report.number_of_trades == 4
+    assert report.change_prev_closing_pct is None
+
+
+def test_report_columns_order_and_types(spark):
+    report = trades(spark, [("A", "2017-07-03", "09:30", 1, 1, 1, 1, 1, 1)]).transform(
+        daily_report()
+    )
+    assert tuple(report.columns) == REPORT_COLUMNS
+    types = [field.dataType for field in report.schema.fields]
+    assert types == [
+        StringType(),
+        DateType(),
+        StringType(),
+        DoubleType(),
+        DoubleType(),
+        DoubleType(),
+        DoubleType(),
+        LongType(),
+        LongType(),
+        DoubleType(),
+    ]
+
+
+def closing_day(isin, day, close):
+    return (isin, day, "12:00", close, close, close, close, 1, 1)
+
+
+def test_change_uses_the_previous_trading_date_across_a_weekend_and_a_holiday(spark):
+    given = trades(
+        spark,
+        [
+            closing_day("A", "2017-07-07", 100),  # Friday
+            closing_day("A", "2017-07-10", 110),  # Monday: 3 days after
+            closing_day("A", "2017-07-12", 99),  # Wednesday after a closed Tuesday
+            closing_day("B", "2017-07-10", 50),  # another ISIN has its own history
+        ],
+    )
+    report = {
+        (r.isin, str(r.trade_date)): r.change_prev_closing_pct
+        for r in given.transform(daily_report(lookback_days=14)).collect()
+    }
+    assert report == {
+        ("A", "2017-07-07"): None,
+        ("A", "2017-07-10"): 10.0,
+        ("A", "2017-07-12"): -10.0,
+        ("B", "2017-07-10"): None,
+    }
+
+
+def test_lookback_limit_in_calendar_days(spark):
+    given = trades(
+        spark,
+        [
+            closing_day("A", "2017-07-01", 100),
+            closing_day("A", "2017-07-15", 101),  # 14 days later: inside
+            closing_day("A", "2017-07-30", 102),  # 15 days later: outside
+        ],
+    )
+    report = {
+        str(r.trade_date): r.change_prev_closing_pct
+        for r in given.transform(daily_report(lookback_days=14)).collect()
+    }
+    assert report == {"2017-07-01": None, "2017-07-15": 1.0, "2017-07-30": None}
+
+
+@pytest.mark.parametrize(
+    ("previous", "close", "expected"),
+    [
+        (8.0, 8.01, 0.12),  # 0.125 -> 0.12 (half-even: 2 is even)
+        (8.0, 8.03, 0.38),  # 0.375 -> 0.38 (half-even: 8 is even)
+        (8.0, 7.99, -0.12),  # -0.125 -> -0.12
+        (3.0, 4.0, 33.33),
+        (0.0, 4.0, None),  # no change from a zero price
+    ],
+)
+def test_change_is_rounded_half_even_to_2_decimals(spark, previous, close, expected):
+    given = trades(
+        spark, [closing_day("A", "2017-07-03", previous), closing_day("A", "2017-07-04", close)]
+    )
+    report = given.transform(daily_report()).where(F.col("trade_date") == "2017-07-04").first()
+    assert report.change_prev_closing_pct == expected
+
+
+def test_prices_are_not_rounded(spark):
+    given = trades(spark, [("A", "2017-07-03", "09:00", 1.23456, 2.34567, 0.12345, 1.98765, 1, 1)])
+    row = given.transform(daily_report()).first()
+    assert (row.opening_price, row.closing_price) == (1.23456, 1.98765)
+
+
+def test_end_to_end_transform_chain_with_chispa(spark, raw_rows):
+    given = raw_rows(
+        [
+            {"Time": "08:00", "StartPrice": "10", "MaxPrice": "11", "MinPrice": "9",
+             "EndPrice": "10.5", "TradedVolume": "7", "NumberOfTrades": "1"},
+            {"Time": "08:00", "StartPrice": "10", "MaxPrice": "11", "MinPrice": "9",
+             "EndPrice": "10.5", "TradedVolume": "7", "NumberOfTrades": "1"},  # duplicate
+            {"Time": "09:00", "StartPrice": "10.5", "MaxPrice": "12", "MinPrice": "10",
+             "EndPrice": "11", "TradedVolume": "3", "NumberOfTrades": "2"},
+            {"Time": "10:00", "MinPrice": "-3"},  # quarantined
+        ]
+    )  # fmt: skip
+    flagged = given.transform(parse_trades).transform(flag_duplicates)
+    report = flagged.transform(used_trades).transform(daily_report())
+    expected = spark.createDataFrame(
+        [("DE0005190003", dt.date(2017, 7, 3), "EUR", 10.0, 11.0, 9.0, 12.0, 10, 3, None)],
+        report.schema,
+    )
+    assert_df_equality(report, expected, ignore_nullable=True)
+    quarantined = quarantine_rows(flagged).collect()
+    assert [(r.source_date, r.reject_reason, r.MinPrice) for r in quarantined] == [
+        ("2017-07-03", "negative_price", "-3")
+    ]
+    assert quarantined[0].source_file.endswith("2017-07-03_BINS_XETR08.csv")
