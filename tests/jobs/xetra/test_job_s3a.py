@@ -151,7 +151,10 @@ def test_bad_rows_are_quarantined_with_file_and_reason(spark, s3, bucket):
         "ISIN,Mnemonic,SecurityDesc,SecurityType,Currency,SecurityID,Date,Time,StartPrice,"
         "MaxPrice,MinPrice,EndPrice,TradedVolume,NumberOfTrades"
     )
-    good = '"DE0005190003","BMW","BMW AG, ST","Common stock","EUR",2504287,"2024-01-04","08:00",80,81,79,80.5,100,3'
+    good = (
+        '"DE0005190003","BMW","BMW AG, ST","Common stock","EUR",2504287,"2024-01-04","08:00",'
+        "80,81,79,80.5,100,3"
+    )
     rows = [
         good,
         good,  # duplicate
