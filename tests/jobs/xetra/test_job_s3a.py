@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import date
+
+import boto3
 
 import pytest
 from chispa import assert_df_equality
@@ -166,7 +169,12 @@ def test_bad_rows_are_quarantined_with_file_and_reason(spark, s3, bucket):
     key = "pds/2024-01-04/2024-01-04_BINS_XETR08.csv"
     s3.put_object(Bucket=bucket, Key=key, Body=("\n".join([header, *rows]) + "\n").encode())
     lake = f"s3://{bucket}/lake"
-    run_job(f"s3://{bucket}/pds", lake, "--start", "2024-01-04", "--end", "2024-01-04")
+    # with CloudWatch on (as in dev/prod), here on the moto server
+    run_job(
+        f"s3://{bucket}/pds", lake, "--start", "2024-01-04", "--end", "2024-01-04",
+        "--set", "logging.cloudwatch.enabled=true",
+        "--set", "logging.cloudwatch.log_group=/datalake-etl/xetra-test",
+    )  # fmt: skip
 
     summary = summaries(s3, bucket, "lake")[-1]
     assert summary["rows"] == {
@@ -192,6 +200,22 @@ def test_bad_rows_are_quarantined_with_file_and_reason(spark, s3, bucket):
     assert all(str(r.source_date) == "2024-01-04" for r in quarantine)
     report = read_report(spark, lake).collect()
     assert [(r.isin, r.daily_traded_volume) for r in report] == [("DE0005190003", 100)]
+
+    # the driver and the executors logged to CloudWatch while it ran
+    logs = boto3.client("logs", endpoint_url=s3.meta.endpoint_url, region_name="eu-west-1")
+    streams = logs.describe_log_streams(logGroupName="/datalake-etl/xetra-test")["logStreams"]
+    messages = defaultdict(list)
+    for stream in streams:
+        events = logs.get_log_events(
+            logGroupName="/datalake-etl/xetra-test", logStreamName=stream["logStreamName"]
+        )["events"]
+        kind = "driver" if stream["logStreamName"].endswith("/driver") else "executor"
+        messages[kind] += [json.loads(event["message"]) for event in events]
+    assert {"planned", "run finished"} <= {m["message"] for m in messages["driver"]}
+    parsed = [m for m in messages["executor"] if m["message"] == "partition parsed"]
+    assert sum(m["fields"]["rows_parsed"] for m in parsed) == 6
+    assert sum(m["fields"]["rows_quarantined"] for m in parsed) == 4
+    assert all("partition" in m["context"] for m in parsed)
 
     # the file is fixed and re-delivered: the stale quarantine rows go away
     s3.put_object(Bucket=bucket, Key=key, Body=(header + "\n" + good + "\n").encode())
