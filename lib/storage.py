@@ -59,11 +59,18 @@ class ObjectStore:
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
         raise NotImplementedError
 
-    def read_text(self, key: str) -> str | None:
+    def read_bytes(self, key: str) -> bytes | None:
         raise NotImplementedError
 
-    def write_text(self, key: str, text: str) -> None:
+    def write_bytes(self, key: str, body: bytes) -> None:
         raise NotImplementedError
+
+    def read_text(self, key: str) -> str | None:
+        body = self.read_bytes(key)
+        return body.decode("utf-8") if body is not None else None
+
+    def write_text(self, key: str, text: str) -> None:
+        self.write_bytes(key, text.encode("utf-8"))
 
     def delete(self, key: str) -> None:
         raise NotImplementedError
@@ -93,15 +100,16 @@ class S3Store(ObjectStore):
             relative = item.key[strip:]
             yield StoredObject(relative, item.size, item.etag, self.uri(relative))
 
-    def read_text(self, key: str) -> str | None:
+    def read_bytes(self, key: str) -> bytes | None:
         try:
-            return self._s3.get_object(self.bucket, self._key(key), encoding="utf-8")
+            return self._s3.get_object(self.bucket, self._key(key))
         except S3ObjectNotFound:
             return None
 
-    def write_text(self, key: str, text: str) -> None:
+    def write_bytes(self, key: str, body: bytes) -> None:
         # a single PUT is atomic in S3: readers see the old or the new object, never half
-        self._s3.put_object(self.bucket, self._key(key), text, content_type="application/json")
+        content_type = "application/json" if key.endswith(".json") else None
+        self._s3.put_object(self.bucket, self._key(key), body, content_type=content_type)
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(self.bucket, self._key(key))
@@ -127,8 +135,8 @@ class LocalStore(ObjectStore):
         if not base.exists():
             return
         for path in sorted(base.rglob("*")):
-            if not path.is_file():
-                continue
+            if not path.is_file() or path.name.startswith("."):
+                continue  # hidden: partial writes, checksums
             relative = path.relative_to(self.path).as_posix()
             if not relative.startswith(prefix):
                 continue
@@ -137,15 +145,15 @@ class LocalStore(ObjectStore):
                 relative, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", path.as_uri()
             )
 
-    def read_text(self, key: str) -> str | None:
+    def read_bytes(self, key: str) -> bytes | None:
         path = self.path / key
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return path.read_bytes() if path.is_file() else None
 
-    def write_text(self, key: str, text: str) -> None:
+    def write_bytes(self, key: str, body: bytes) -> None:
         path = self.path / key
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-        partial.write_text(text, encoding="utf-8")
+        partial.write_bytes(body)
         partial.replace(path)  # atomic rename: no reader sees half a record
 
     def delete(self, key: str) -> None:

@@ -193,16 +193,6 @@ def _log_partitions(flagged: DataFrame, log_config: ExecutorLogConfig) -> None:
     flagged.select("source_file", "status").rdd.mapPartitions(report).sum()
 
 
-def clear_missing_partitions(
-    store: ObjectStore, column: str, dates: Iterable[date], written: Iterable[str]
-) -> None:
-    """Parquet: a date that now has no rows must not keep the rows of an earlier run."""
-    kept = set(written)
-    for day in dates:
-        if day.isoformat() not in kept:
-            store.delete_prefix(f"{column}={day.isoformat()}/")
-
-
 def run(
     spark: SparkSession,
     request: RunRequest,
@@ -260,28 +250,22 @@ def run(
             for row in report.groupBy("trade_date").count().collect()
         }
         report_values = [d.isoformat() for d in dates]
-        written = write_partitions(
+        write_partitions(
             report.repartition("trade_date"),  # one file per date
             report_uri,
             "trade_date",
             request.fmt,
-            values=report_values if request.fmt == "delta" else None,
+            values=report_values,
+            store=ObjectStore.for_uri(report_uri, aws),
         )
-        quarantine = quarantine_rows(in_run)
-        quarantined_dates = write_partitions(
-            quarantine,
+        write_partitions(
+            quarantine_rows(in_run),
             quarantine_uri,
             "source_date",
             request.fmt,
-            values=report_values if request.fmt == "delta" else None,
+            values=report_values,
+            store=ObjectStore.for_uri(quarantine_uri, aws),
         )
-        if request.fmt == "parquet":
-            clear_missing_partitions(
-                ObjectStore.for_uri(report_uri, aws), "trade_date", dates, written
-            )
-            clear_missing_partitions(
-                ObjectStore.for_uri(quarantine_uri, aws), "source_date", dates, quarantined_dates
-            )
     finally:
         flagged.unpersist()
         if "report" in locals():

@@ -26,6 +26,8 @@ from typing import Literal
 
 from pyspark.sql import DataFrame, SparkSession
 
+from lib.storage import ObjectStore
+
 TableFormat = Literal["parquet", "delta"]
 DEFAULT_COMMIT_PROTOCOL = (
     "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol"
@@ -73,17 +75,22 @@ def write_partitions(
     partition_column: str,
     fmt: TableFormat = "parquet",
     values: Sequence[str] | None = None,
+    store: ObjectStore | None = None,
 ) -> list[str]:
-    """Replace the partitions of `uri` that `frame` holds (or `values`); returns those values.
+    """Replace the partitions `values` of `uri` with the rows of `frame`; returns the values
+    that now hold rows.
 
-    `values` (strings, e.g. ISO dates) lets a caller replace partitions that became empty: with
-    Delta they are cleared; with Parquet an empty partition cannot be written, so pass the frame
-    that covers them.
+    Without `values`, the partitions are those `frame` holds. A value in `values` that `frame`
+    has no rows for is cleared: Delta does it in the same commit (replaceWhere); for Parquet the
+    partition's objects are deleted through `store` (an ObjectStore on `uri`) after the write.
     """
     spark = frame.sparkSession
-    if values is None:
-        values = sorted(str(row[0]) for row in frame.select(partition_column).distinct().collect())
+    present = sorted(str(row[0]) for row in frame.select(partition_column).distinct().collect())
+    values = sorted(values) if values is not None else present
     if not values:
+        return []
+    if fmt == "parquet" and not present:
+        _clear(store, partition_column, values)
         return []
     if fmt == "delta":
         (
@@ -118,7 +125,19 @@ def write_partitions(
                 writer.parquet(uri)
     else:
         raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
-    return list(values)
+    if fmt == "parquet":
+        _clear(store, partition_column, [value for value in values if value not in present])
+    return present
+
+
+def _clear(store: ObjectStore | None, column: str, values: Sequence[str]) -> None:
+    """Parquet: a partition that now has no rows must not keep the rows of an earlier write."""
+    if not values:
+        return
+    if store is None:
+        raise ValueError(f"clearing partitions {list(values)} of a Parquet table needs a store")
+    for value in values:
+        store.delete_prefix(f"{column}={value}/")
 
 
 def read_table(spark: SparkSession, uri: str, fmt: TableFormat = "parquet") -> DataFrame:

@@ -7,7 +7,6 @@ from collections import defaultdict
 from datetime import date
 
 import boto3
-
 import pytest
 from chispa import assert_df_equality
 
