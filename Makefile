@@ -8,7 +8,7 @@ PIP_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup java jars run test lint format package clean
+.PHONY: help setup java jars run run-countries test lint format package clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL
 
 run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic data)
 	$(PY) -m jobs.xetra.local_demo
+
+run-countries: setup ## extract + curate REST Countries on a local fake API and moto server
+	$(PY) -m jobs.countries.local_demo
 
 test: setup ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
