@@ -406,7 +406,7 @@ def _coerce(tp: Any, value: Any, path: tuple[str, ...], prov: _Provenance) -> An
 def _is_reference_key(path: tuple[str, ...]) -> bool:
     """Keys whose value *names* where a secret is, rather than holding it."""
     return path[-1] in ("secret_id", "env", "key") or path[-1].endswith(
-        ("_secret_id", "_env", "_provider", ".provider")
+        ("_secret_id", "_env", "_provider", ".provider", "_header", "_field", "_param")
     )
 
 

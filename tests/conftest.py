@@ -111,3 +111,20 @@ def put_empty_objects(s3):
             list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), keys))
 
     return put
+
+
+@pytest.fixture(scope="session")
+def country_records():
+    """The real 250 REST Countries records when ../shared is there, else the built-in fixture."""
+    from lib.local.api_server import load_countries
+
+    return load_countries()
+
+
+@pytest.fixture
+def api(country_records):
+    """The fake REST API server on a free port."""
+    from lib.local.api_server import FakeApiServer
+
+    with FakeApiServer(countries=country_records) as server:
+        yield server

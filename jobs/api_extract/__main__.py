@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     raw_uri = args.target or settings.raw
     if source is None or not raw_uri:
         known = ", ".join(sorted(settings.sources))
-        print(f"error: unknown source {args.source!r} (known: {known}) or no --target", file=sys.stderr)
+        print(
+            f"error: unknown source {args.source!r} (known: {known}) or no --target",
+            file=sys.stderr,
+        )
         return 2
     endpoints = args.endpoint or sorted(source.endpoints)
     unknown = [name for name in endpoints if name not in source.endpoints]

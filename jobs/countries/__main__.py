@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if not raw_uri or not target:
         print("error: --source (raw root) and --target (lake root) are required", file=sys.stderr)
         return 2
-    from pyspark.sql import SparkSession  # noqa: PLC0415
+    from pyspark.sql import SparkSession
 
-    from lib.spark import SparkFactory  # noqa: PLC0415
+    from lib.spark import SparkFactory
 
     owns_session = SparkSession.getActiveSession() is None
     spark = SparkFactory.from_config(config).create_session(
@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as error:
         log.exception("countries transform failed")
-        print(f"error: {type(error).__name__}: {' '.join(str(error).split())[:300]}", file=sys.stderr)
+        print(
+            f"error: {type(error).__name__}: {' '.join(str(error).split())[:300]}", file=sys.stderr
+        )
         return 1
     finally:
         log.close()

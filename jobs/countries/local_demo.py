@@ -16,9 +16,9 @@ def main(argv: list[str] | None = None) -> int:
         patched_environ(emulator.environment()),
         FakeApiServer(latency=0.05) as api,
     ):
-        import boto3  # noqa: PLC0415
+        import boto3
 
-        from jobs.countries.__main__ import main as countries_main  # noqa: PLC0415
+        from jobs.countries.__main__ import main as countries_main
 
         s3 = boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="eu-west-1")
         s3.create_bucket(

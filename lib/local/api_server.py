@@ -8,6 +8,8 @@ Endpoints, as the live API behaves (2025-2026):
   GET /v3.1/all?fields=a,b     400 unless `fields` names 1..10 fields; records cut to those fields
   GET /v3.1/alpha/{code}       [record] for a cca2/cca3/ccn3 code (any case); 404 otherwise
   GET /v2/accounts?cursor=&limit=   {"data": [...], "next_cursor": "..."} (billing style)
+  GET /v1/items?page=&per_page= | ?offset=&limit=   a JSON list (page / offset pagination)
+  GET /v1/linked?page=         a JSON list and a `Link: <...>; rel="next"` header
 Faults: `latency` seconds per request; `fail_first` failed attempts per distinct path (round-robin
 429 with Retry-After / 500 / dropped connection); or `fault_rate` with a seeded generator.
 Requests are counted in `requests` (path -> attempts). Used by the tests and `make run-countries`.
@@ -153,7 +155,9 @@ class FakeApiServer:
         fault_rate: float = 0.0,
         seed: int = 7,
         require_api_key: str | None = None,
+        retry_after: str = "0",
     ) -> None:
+        self.retry_after = retry_after
         self.countries = list(countries if countries is not None else load_countries())
         self.accounts = list(accounts if accounts is not None else synthetic_accounts())
         self.latency = latency
@@ -230,7 +234,23 @@ class FakeApiServer:
                 "data": page,
                 "next_cursor": str(following) if following < len(self.accounts) else None,
             }
+        if path == "/v1/items":
+            if "offset" in query:
+                start, size = int(query["offset"][0]), int(query.get("limit", ["10"])[0])
+            else:
+                size = int(query.get("per_page", ["10"])[0])
+                start = (int(query.get("page", ["1"])[0]) - 1) * size
+            return 200, self.accounts[start : start + size]
         return 404, {"status": 404, "message": "Not Found"}
+
+    def linked_page(self, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
+        page = int(query.get("page", ["1"])[0])
+        size = 20
+        items = self.accounts[(page - 1) * size : page * size]
+        headers = {}
+        if page * size < len(self.accounts):
+            headers["Link"] = f'<{self.base_url}/v1/linked?page={page + 1}>; rel="next"'
+        return items, headers
 
 
 def _handler_for(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
@@ -247,11 +267,16 @@ def _handler_for(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             if fault == "429":
-                return self._send(429, {"message": "Too Many Requests"}, {"Retry-After": "0"})
+                return self._send(
+                    429, {"message": "Too Many Requests"}, {"Retry-After": server.retry_after}
+                )
             if fault == "500":
                 return self._send(500, {"message": "Internal Server Error"})
             if server.require_api_key and self.headers.get("X-Api-Key") != server.require_api_key:
                 return self._send(401, {"message": "Unauthorized"})
+            if parsed.path == "/v1/linked":
+                body, headers = server.linked_page(parse_qs(parsed.query))
+                return self._send(200, body, headers)
             status, body = server.answer(parsed.path, parse_qs(parsed.query))
             return self._send(status, body)
 
