@@ -1,4 +1,4 @@
-"""python -m jobs.api_extract --env E --source NAME [--endpoint NAME] [--target <raw uri>] [--date D]
+"""python -m jobs.api_extract --env E --source NAME [--endpoint E] [--target RAW] [--date D]
 
 Lands every page of the configured endpoints of one source (jobs.api_extract.sources.<NAME>)
 unchanged under <raw>/<NAME>/<endpoint>/extraction_date=<date>/, manifest last. A new source

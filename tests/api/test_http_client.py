@@ -1,4 +1,4 @@
-"""lib.http against a real local HTTP server: retries, Retry-After, rate limit, pagination, fan-out."""
+"""lib.http against a local HTTP server: retries, Retry-After, rate limit, paging, fan-out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A second, config-defined source (billing-style cursor API) through the same client and landing."""
+"""A second, config-defined source (a billing-style cursor API) through the same client."""
 
 from __future__ import annotations
 
