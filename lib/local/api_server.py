@@ -256,6 +256,7 @@ class FakeApiServer:
 def _handler_for(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms stalls
 
         def do_GET(self) -> None:
             parsed = urlparse(self.path)
