@@ -8,7 +8,6 @@ Exit 1 if a request finally failed (that endpoint is not committed), 2 for bad a
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import uuid
@@ -18,7 +17,7 @@ from datetime import UTC, date, datetime
 
 from lib.api import ApiSourceConfig, client_for, land_endpoint
 from lib.aws import AWS
-from lib.config import ConfigError, load_config
+from lib.cli import job_parser, load_job_config, usage_error
 from lib.http import HttpError
 from lib.logging.setup import logger_from_config
 from lib.storage import ObjectStore
@@ -31,23 +30,14 @@ class ApiExtractSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.api_extract", description=__doc__, allow_abbrev=False
-    )
-    parser.add_argument("--env", required=True, choices=("local", "dev", "prod"))
+    parser = job_parser("python -m jobs.api_extract", __doc__)
     parser.add_argument("--source", required=True)
     parser.add_argument("--endpoint", action="append", help="default: every endpoint")
     parser.add_argument("--target", help="the raw root (default: jobs.api_extract.raw)")
     parser.add_argument("--date", type=date.fromisoformat)
-    parser.add_argument("--run-id")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(
-            args.env, job="api_extract", job_schema=ApiExtractSettings, overrides=args.overrides
-        )
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+    config = load_job_config(args, "api_extract", ApiExtractSettings)
+    if config is None:
         return 2
     settings: ApiExtractSettings = config.job
     source = settings.sources.get(args.source)
@@ -62,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     endpoints = args.endpoint or sorted(source.endpoints)
     unknown = [name for name in endpoints if name not in source.endpoints]
     if unknown:
-        print(f"error: unknown endpoint(s) {unknown} for {args.source}", file=sys.stderr)
-        return 2
+        return usage_error(f"unknown endpoint(s) {unknown} for {args.source}")
     day = args.date or datetime.now(UTC).date()
     run_id = args.run_id or uuid.uuid4().hex[:12]
     aws = AWS.from_config(config.aws)

@@ -23,37 +23,27 @@ from datetime import UTC, date, datetime
 from jobs.countries.job import CountriesSettings, ExtractionFailed, extract, transform
 from lib.api import client_for
 from lib.aws import AWS
-from lib.config import ConfigError, load_config
+from lib.cli import job_parser, load_job_config, usage_error
 from lib.landing import LandingError
 from lib.logging.setup import logger_from_config
 from lib.storage import ObjectStore
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.countries", description=__doc__, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    parser = job_parser("python -m jobs.countries", __doc__)
     parser.add_argument("command", choices=("extract", "transform"))
-    parser.add_argument("--env", required=True, choices=("local", "dev", "prod"))
     parser.add_argument("--base-url", help="API root (default: jobs.countries.api.base_url)")
     parser.add_argument("--source", help="transform: the raw root the extract landed in")
     parser.add_argument("--target", help="extract: the raw root; transform: the lake root")
     parser.add_argument("--date", type=date.fromisoformat, help="extraction date (UTC today)")
     parser.add_argument("--format", choices=("parquet", "delta"))
-    parser.add_argument("--run-id")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        config = load_config(
-            args.env, job="countries", job_schema=CountriesSettings, overrides=args.overrides
-        )
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+    config = load_job_config(args, "countries", CountriesSettings)
+    if config is None:
         return 2
     settings: CountriesSettings = config.job
     day = args.date or datetime.now(UTC).date()
@@ -62,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "extract":
         raw_uri = args.target or settings.raw
         if not raw_uri:
-            print("error: --target (the raw root) is required", file=sys.stderr)
-            return 2
+            return usage_error("--target (the raw root) is required")
         api = replace(settings.api, base_url=args.base_url) if args.base_url else settings.api
         log = logger_from_config(config, app_id=f"countries-extract-{run_id}", aws=aws)
         client = client_for(api, secrets=aws.secrets)
@@ -95,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_uri = args.source or settings.raw
     target = args.target or settings.target
     if not raw_uri or not target:
-        print("error: --source (raw root) and --target (lake root) are required", file=sys.stderr)
-        return 2
+        return usage_error("--source (raw root) and --target (lake root) are required")
     from pyspark.sql import SparkSession
 
     from lib.spark import SparkFactory

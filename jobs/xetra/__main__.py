@@ -16,23 +16,19 @@ from datetime import date
 from jobs.xetra.job import RunRequest, XetraSettings, run
 from lib.alerts import SlackAlerter
 from lib.aws import AWS
-from lib.config import AppConfig, ConfigError, load_config
+from lib.cli import job_parser, load_job_config, usage_error
+from lib.config import AppConfig
 from lib.logging.setup import executor_log_config, logger_from_config
 from lib.spark import SparkFactory, SparkSetupError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.xetra", description=__doc__, allow_abbrev=False
-    )
-    parser.add_argument("--env", required=True, choices=("local", "dev", "prod"))
+    parser = job_parser("python -m jobs.xetra", __doc__)
     parser.add_argument("--source", help="the PDS root (default: jobs.xetra.source)")
     parser.add_argument("--target", help="the lake root (default: jobs.xetra.target)")
     parser.add_argument("--start", type=date.fromisoformat, help="first date, YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, help="last date, YYYY-MM-DD")
     parser.add_argument("--format", choices=("parquet", "delta"), help="report table format")
-    parser.add_argument("--run-id", help="an id for this run (default: random)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     return parser.parse_args(argv)
 
 
@@ -61,14 +57,13 @@ def alert_failure(config: AppConfig, aws: AWS, error: BaseException, run_id: str
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        config = load_config(
-            args.env, job="xetra", job_schema=XetraSettings, overrides=args.overrides
-        )
-        request = build_request(args, config.job)
-    except (ConfigError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    config = load_job_config(args, "xetra", XetraSettings)
+    if config is None:
         return 2
+    try:
+        request = build_request(args, config.job)
+    except ValueError as error:
+        return usage_error(error)
 
     from pyspark.sql import SparkSession
 
@@ -78,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             app_name=config.spark.app_name, log_level=config.spark.log_level
         )
     except SparkSetupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return usage_error(error)
     aws = AWS.from_config(config.aws)
     app_id = spark.sparkContext.applicationId
     log = logger_from_config(config, app_id=app_id, aws=aws)
