@@ -42,3 +42,39 @@ def load_job_config(args: argparse.Namespace, job: str, schema: type) -> AppConf
 def usage_error(error: Any) -> int:
     print(f"error: {error}", file=sys.stderr)
     return 2
+
+
+def runtime_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """The job's arguments under spark-submit (argv as given) or under AWS Glue.
+
+    Glue passes job arguments as ``--key value`` pairs mixed with its own (``--JOB_ID``,
+    ``--job-bookmark-option`` ...); `awsglue.utils.getResolvedOptions` picks the ones the job
+    declares. Only options present on the command line are resolved (getResolvedOptions fails on
+    absent ones), and each is given once: Glue cannot repeat a key, so use one ``--set`` there.
+    """
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        return list(argv)
+    names = [
+        option[2:]
+        for action in parser._actions
+        for option in action.option_strings[:1]
+        if option.startswith("--") and option != "--help"
+    ]
+    present = [name for name in names if f"--{name}" in argv]
+    resolved = getResolvedOptions(["entry", *argv], present)
+    result: list[str] = []
+    for name in present:
+        result += [f"--{name}", resolved[name]]
+    positionals = [a for a in argv if not a.startswith("--") and a in _choices(parser)]
+    return positionals + result
+
+
+def _choices(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        str(choice)
+        for action in parser._actions
+        if not action.option_strings and action.choices
+        for choice in action.choices
+    }

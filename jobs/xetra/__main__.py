@@ -22,14 +22,18 @@ from lib.logging.setup import executor_log_config, logger_from_config
 from lib.spark import SparkFactory, SparkSetupError
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = job_parser("python -m jobs.xetra", __doc__)
     parser.add_argument("--source", help="the PDS root (default: jobs.xetra.source)")
     parser.add_argument("--target", help="the lake root (default: jobs.xetra.target)")
     parser.add_argument("--start", type=date.fromisoformat, help="first date, YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, help="last date, YYYY-MM-DD")
     parser.add_argument("--format", choices=("parquet", "delta"), help="report table format")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def build_request(args: argparse.Namespace, settings: XetraSettings) -> RunRequest:

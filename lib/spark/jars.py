@@ -9,6 +9,7 @@ checked against the same sha256 pins and never downloaded.
     python -m lib.spark.jars resolve     # download (if needed) and verify
     python -m lib.spark.jars verify      # verify only, exit 1 when something is missing
     python -m lib.spark.jars path        # print the jar folder
+    python -m lib.spark.jars jars-arg    # the comma list for a local `spark-submit --jars`
 """
 
 from __future__ import annotations
@@ -265,12 +266,15 @@ def resolve(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.spark.jars", description=__doc__)
-    parser.add_argument("command", choices=("resolve", "verify", "path"))
+    parser.add_argument("command", choices=("resolve", "verify", "path", "jars-arg"))
     parser.add_argument("--dir", type=Path, default=None, help="jar folder (default: .jars/)")
     args = parser.parse_args(argv)
     jars_dir = args.dir or default_jars_dir()
     if args.command == "path":
         print(jars_dir)
+        return 0
+    if args.command == "jars-arg":  # for a local `spark-submit --jars $(...)`
+        print(",".join(str(path) for path in jar_paths(jars_dir, ALL_JARS)))
         return 0
     try:
         if args.command == "resolve":
