@@ -153,6 +153,52 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class InstanceGroupConfig:
+    role: Literal["MASTER", "CORE", "TASK"]
+    instance_type: str = "m5.xlarge"
+    count: int = 1
+    market: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+
+
+@dataclass(frozen=True)
+class EmrConfig:
+    release_label: str = "emr-7.11.0"
+    log_uri: str | None = None
+    service_role: str = "EMR_DefaultRole"
+    job_flow_role: str = "EMR_EC2_DefaultRole"
+    execution_role_arn: str | None = None
+    action_on_failure: Literal["CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER"] = "CONTINUE"
+    deploy_mode: Literal["cluster", "client"] = "cluster"
+    subnet_id: str | None = None
+    instance_groups: tuple[InstanceGroupConfig, ...] = (
+        InstanceGroupConfig("MASTER", "m5.xlarge", 1),
+        InstanceGroupConfig("CORE", "m5.xlarge", 2),
+    )
+    serverless_application_id: str | None = None
+    serverless_execution_role_arn: str | None = None
+    spark_conf: Mapping[str, ConfScalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GlueConfig:
+    role: str | None = None
+    glue_version: str = "5.1"
+    worker_type: str = "G.1X"
+    number_of_workers: int = 2
+    timeout_minutes: int = 120
+    max_retries: int = 0
+    job_name_prefix: str = "datalake-etl"
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    # s3://bucket/prefix where `upload` puts <project>/<version>/...
+    artifacts_uri: str | None = None
+    emr: EmrConfig = field(default_factory=EmrConfig)
+    glue: GlueConfig = field(default_factory=GlueConfig)
+
+
+@dataclass(frozen=True)
 class AppConfig:
     env: str
     project: str
@@ -160,6 +206,7 @@ class AppConfig:
     spark: SparkConfig
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     job_name: str | None = None
     # The job's own settings, typed by the job's schema dataclass (None when no job is given).
     job: Any = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import __version__
+from lib.deploy.artifacts import BOOTSTRAP, ENTRY_SCRIPTS, REQUIREMENTS
 
 PACKAGES = ("lib", "jobs")
 SOURCE_SUFFIXES = (".py",)
@@ -34,8 +36,25 @@ class Artifact:
     entries: int
 
 
-def archive_name(version: str = __version__) -> str:
-    return f"{ARCHIVE_STEM}-{version}.zip"
+def archive_name(version: str = __version__, revision: str | None = None) -> str:
+    suffix = f"-{revision}" if revision else ""
+    return f"{ARCHIVE_STEM}-{version}{suffix}.zip"
+
+
+def git_revision(root: Path) -> str | None:
+    """The short commit of `root`, with "-dirty" when the work tree has changes; None if no git."""
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha
 
 
 def _source_files(root: Path, packages: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -54,7 +73,11 @@ def _source_files(root: Path, packages: tuple[str, ...]) -> list[tuple[str, Path
 
 
 def build_pyfiles_archive(
-    root: Path, out_dir: Path, version: str = __version__, packages: tuple[str, ...] = PACKAGES
+    root: Path,
+    out_dir: Path,
+    version: str = __version__,
+    packages: tuple[str, ...] = PACKAGES,
+    revision: str | None = None,
 ) -> Artifact:
     """Write the archive to `out_dir` (atomically) and return its path and sha256."""
     members = _source_files(root, packages)
@@ -62,7 +85,7 @@ def build_pyfiles_archive(
     if missing:
         raise FileNotFoundError(f"not a package (no __init__.py): {', '.join(missing)} in {root}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / archive_name(version)
+    target = out_dir / archive_name(version, revision)
     partial = target.with_suffix(".zip.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, path in members:
@@ -74,6 +97,38 @@ def build_pyfiles_archive(
     partial.replace(target)
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     return Artifact(target, digest, len(members))
+
+
+@dataclass(frozen=True)
+class ReleaseFiles:
+    archive: Artifact
+    entries: dict[str, Path]
+    requirements: Path
+    bootstrap: Path
+
+    def uploads(self) -> list[tuple[Path, str]]:
+        """(local file, key relative to the release root) for `upload`."""
+        files = [(self.archive.path, self.archive.path.name), (self.requirements, REQUIREMENTS)]
+        files += [(path, f"entries/{job}.py") for job, path in sorted(self.entries.items())]
+        files.append((self.bootstrap, BOOTSTRAP))
+        return files
+
+
+def build_release(root: Path, out_dir: Path) -> ReleaseFiles:
+    """The archive (named by version and git revision), entry scripts, requirements, bootstrap."""
+    archive = build_pyfiles_archive(root, out_dir, revision=git_revision(root))
+    entries_dir = out_dir / "entries"
+    entries_dir.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for job, relative in ENTRY_SCRIPTS.items():
+        entries[job] = entries_dir / f"{job}.py"
+        shutil.copyfile(root / relative, entries[job])
+    requirements = out_dir / REQUIREMENTS
+    shutil.copyfile(root / "lib/deploy/runtime-requirements.txt", requirements)
+    bootstrap = out_dir / BOOTSTRAP
+    bootstrap.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(root / BOOTSTRAP, bootstrap)
+    return ReleaseFiles(archive, entries, requirements, bootstrap)
 
 
 def build_wheel(root: Path, out_dir: Path) -> Path:
@@ -109,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("dist"))
     parser.add_argument("--wheel", action="store_true", help="also build the wheel")
     args = parser.parse_args(argv)
-    artifact = build_pyfiles_archive(args.root, args.out)
+    release = build_release(args.root, args.out)
+    artifact = release.archive
     print(f"{artifact.path}  sha256={artifact.sha256}  entries={artifact.entries}")
+    for path, key in release.uploads()[1:]:
+        print(f"{path}  -> {key}")
     if args.wheel:
         print(build_wheel(args.root, args.out))
     return 0
