@@ -8,7 +8,8 @@ PIP_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup java jars run run-countries test lint format package clean
+.PHONY: help setup java jars run run-countries test lint format package clean \
+	deploy-upload deploy-emr-step deploy-glue-job deploy-glue-run deploy-demo
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +48,24 @@ format: $(PIP_STAMP) ## format the code with ruff
 
 package: $(PIP_STAMP) ## dist/: the deterministic --py-files archive and the wheel
 	$(PY) -m lib.deploy.package --out dist --wheel
+
+ENV ?= dev
+JOB ?= xetra
+ARGS ?=
+deploy-upload: $(PIP_STAMP) ## upload the release to deploy.artifacts_uri (ENV=dev)
+	$(PY) -m lib.deploy upload --env $(ENV)
+
+deploy-emr-step: $(PIP_STAMP) ## add the job as an EMR step: CLUSTER=j-… ENV=dev ARGS="--start …"
+	$(PY) -m lib.deploy emr-step --env $(ENV) --job $(JOB) --cluster-id $(CLUSTER) --wait -- --env $(ENV) $(ARGS)
+
+deploy-glue-job: $(PIP_STAMP) ## create or update the Glue job (ENV=dev)
+	$(PY) -m lib.deploy glue-job --env $(ENV) --job $(JOB)
+
+deploy-glue-run: $(PIP_STAMP) ## start the Glue job and wait: ENV=dev ARGS="--start …"
+	$(PY) -m lib.deploy glue-run --env $(ENV) --job $(JOB) --wait -- --env $(ENV) $(ARGS)
+
+deploy-demo: setup ## upload + EMR cluster/step + Glue job/run + schedule against a local moto server
+	$(PY) -m lib.deploy.local_demo
 
 clean: ## remove build output (keeps .venv and .jars)
 	rm -rf dist build *.egg-info .pytest_cache .ruff_cache spark-warehouse metastore_db derby.log

@@ -4,6 +4,8 @@
     upload                                    put them under <artifacts>/<project>/<version>/
     emr-step --cluster-id j-… --job xetra [--wait] -- <job args>
     emr-cluster --job xetra [--name N] -- <job args>     a transient cluster that runs the step
+    emr-serverless --application-id … --job xetra [--wait] -- <job args>
+    schedule --job xetra --cron "0 1 * * ? *" [--target glue|emr-serverless] -- <job args>
     glue-job --job xetra                      create or update the Glue 5.1 job
     glue-run --job xetra [--wait] -- <job args>
 
@@ -25,16 +27,27 @@ from lib.cli import job_parser, usage_error
 from lib.config import AppConfig, ConfigError, load_config
 from lib.deploy import emr as emr_requests
 from lib.deploy import glue as glue_requests
+from lib.deploy import serverless
 from lib.deploy.artifacts import Release
 from lib.deploy.package import archive_name, build_release, git_revision
 from lib.deploy.submit import (
     create_or_update_glue_job,
     fetch_step_logs,
     wait_glue_run,
+    wait_serverless_run,
     wait_step,
 )
 
-COMMANDS = ("package", "upload", "emr-step", "emr-cluster", "glue-job", "glue-run")
+COMMANDS = (
+    "package",
+    "upload",
+    "emr-step",
+    "emr-cluster",
+    "emr-serverless",
+    "glue-job",
+    "glue-run",
+    "schedule",
+)
 
 
 def build_parser():
@@ -43,6 +56,10 @@ def build_parser():
     parser.add_argument("--job", default="xetra")
     parser.add_argument("--cluster-id")
     parser.add_argument("--name")
+    parser.add_argument("--application-id", help="EMR Serverless application")
+    parser.add_argument("--cron", default="0 1 * * ? *", help="AWS cron, UTC (daily 01:00)")
+    parser.add_argument("--target", choices=("glue", "emr-serverless"), default="glue")
+    parser.add_argument("--scheduler-role-arn", help="role EventBridge Scheduler assumes")
     parser.add_argument("--dist", type=Path, default=Path("dist"))
     parser.add_argument("--root", type=Path, default=Path.cwd())
     parser.add_argument("--delta", action="store_true", help="the job writes Delta tables")
@@ -153,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cluster {cluster_id} started")
         return 0
 
+    if args.command == "emr-serverless" or (
+        args.command == "schedule" and args.target == "emr-serverless"
+    ):
+        return _serverless(args, config, release, aws, job_args, delta)
+
     requirements = (args.root / "lib/deploy/runtime-requirements.txt").read_text().split()
     try:
         definition = glue_requests.job_definition(
@@ -166,6 +188,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         outcome = create_or_update_glue_job(aws.client("glue"), definition)
         print(f"glue job {definition['Name']} {outcome}")
+        return 0
+
+    if args.command == "schedule":
+        try:
+            arguments = glue_requests.start_run_request(definition["Name"], job_args)["Arguments"]
+            request = serverless.glue_trigger_request(
+                f"{definition['Name']}-schedule", definition["Name"], args.cron, arguments
+            )
+        except ValueError as error:
+            return usage_error(error)
+        if args.dry_run:
+            show(request)
+            return 0
+        aws.client("glue").create_trigger(**request)
+        print(f"trigger {request['Name']}: {request['Schedule']}")
         return 0
 
     # glue-run
@@ -186,6 +223,50 @@ def main(argv: list[str] | None = None) -> int:
         on_state=lambda state: print(f"run {run_id}: {state}"),
     )  # fmt: skip
     print(json.dumps({"state": finished.state, "error": finished.detail.get("ErrorMessage")}))
+    return 0 if finished.ok else 1
+
+
+def _serverless(args, config, release, aws, job_args, delta) -> int:
+    emr = config.deploy.emr
+    application_id = args.application_id or emr.serverless_application_id
+    if not application_id or not emr.serverless_execution_role_arn:
+        return usage_error(
+            "EMR Serverless needs --application-id (or deploy.emr.serverless_application_id) "
+            "and deploy.emr.serverless_execution_role_arn"
+        )
+    request = serverless.start_job_run_request(
+        release, application_id, emr.serverless_execution_role_arn, args.job, job_args, delta,
+        log_uri=emr.log_uri,
+    )  # fmt: skip
+    if args.command == "schedule":
+        if not args.scheduler_role_arn:
+            return usage_error("--scheduler-role-arn is required for an EMR Serverless schedule")
+        try:
+            schedule = serverless.scheduler_request(
+                f"{PROJECT_NAME}-{args.job}-{args.env}", args.cron, request,
+                args.scheduler_role_arn,
+            )  # fmt: skip
+        except ValueError as error:
+            return usage_error(error)
+        if args.dry_run:
+            show(schedule)
+            return 0
+        aws.client("scheduler").create_schedule(**schedule)
+        print(f"schedule {schedule['Name']}: {schedule['ScheduleExpression']} UTC")
+        return 0
+    if args.dry_run:
+        show(request)
+        return 0
+    client = aws.client("emr-serverless")
+    run_id = client.start_job_run(**request)["jobRunId"]
+    print(f"EMR Serverless run {run_id} started on {application_id}")
+    if not args.wait:
+        return 0
+    finished = wait_serverless_run(
+        client, application_id, run_id, args.timeout_seconds, args.poll_seconds,
+        on_state=lambda state: print(f"run {run_id}: {state}"),
+    )  # fmt: skip
+    print(json.dumps({"state": finished.state, "details": finished.detail.get("stateDetails")}))
     return 0 if finished.ok else 1
 
 

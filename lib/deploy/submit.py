@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 STEP_DONE = {"COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED"}
 GLUE_DONE = {"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"}
+SERVERLESS_DONE = {"SUCCESS", "FAILED", "CANCELLED"}
 
 
 class WaitTimeout(TimeoutError):
@@ -24,7 +25,7 @@ class Finished:
 
     @property
     def ok(self) -> bool:
-        return self.state in ("COMPLETED", "SUCCEEDED")
+        return self.state in ("COMPLETED", "SUCCEEDED", "SUCCESS")
 
 
 def _poll(
@@ -82,6 +83,23 @@ def wait_glue_run(
         return run["JobRunState"], run
 
     return _poll(read, GLUE_DONE, timeout, interval, sleep, clock, on_state)
+
+
+def wait_serverless_run(
+    client: Any,
+    application_id: str,
+    run_id: str,
+    timeout: float = 6 * 3600,
+    interval: float = 30,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_state: Callable[[str], None] | None = None,
+) -> Finished:
+    def read() -> tuple[str, dict[str, Any]]:
+        run = client.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"]
+        return run["state"], run
+
+    return _poll(read, SERVERLESS_DONE, timeout, interval, sleep, clock, on_state)
 
 
 def create_or_update_glue_job(glue: Any, definition: dict[str, Any]) -> str:
