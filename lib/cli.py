@@ -20,6 +20,10 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--env", required=True, choices=("local", "dev", "prod"))
     parser.add_argument("--run-id", help="an id for this run (default: random)")
     parser.add_argument(
+        "--conf-dir",
+        help="config folder or URI (s3://…, file://…); default: the copy inside the package",
+    )
+    parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -33,7 +37,13 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
 def load_job_config(args: argparse.Namespace, job: str, schema: type) -> AppConfig | None:
     """The job's configuration, or None after printing the reason (main then returns 2)."""
     try:
-        return load_config(args.env, job=job, job_schema=schema, overrides=args.overrides)
+        return load_config(
+            args.env,
+            job=job,
+            job_schema=schema,
+            overrides=args.overrides,
+            conf_dir=getattr(args, "conf_dir", None),
+        )
     except ConfigError as error:
         usage_error(error)
         return None

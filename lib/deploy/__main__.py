@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = argv[: argv.index("--")]
     args = build_parser().parse_args(argv)
     try:
-        config = load_config(args.env, overrides=args.overrides)
+        config = load_config(args.env, overrides=args.overrides, conf_dir=args.conf_dir)
     except ConfigError as error:
         return usage_error(error)
     if args.command == "package":

@@ -245,3 +245,21 @@ def test_cli_dry_run_prints_the_request_and_sends_nothing(capsys, emulator, monk
     assert "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension" in args
     assert deploy_main(["glue-job", "--env", "dev", "--dry-run"]) == 2  # no Glue role configured
     assert "deploy.glue.role" in capsys.readouterr().err
+
+
+def test_config_is_read_from_an_explicit_s3_uri(s3, bucket):
+    """Jobs read config shipped in the archive, or from --conf-dir; never by scanning --files."""
+    from pathlib import Path
+
+    from jobs.xetra.job import XetraSettings
+    from lib.cli import job_parser, load_job_config
+
+    for path in (Path(__file__).resolve().parents[2] / "conf").glob("*.yaml"):
+        text = path.read_text().replace('first_date: "2022-01-01"', 'first_date: "2023-03-03"')
+        s3.put_object(Bucket=bucket, Key=f"conf/v1/{path.name}", Body=text.encode())
+    args = job_parser("x", None).parse_args(
+        ["--env", "prod", "--conf-dir", f"s3://{bucket}/conf/v1"]
+    )
+    config = load_job_config(args, "xetra", XetraSettings)
+    assert config.sources[0] == f"s3://{bucket}/conf/v1/base.yaml"
+    assert config.job.first_date == "2023-03-03"
