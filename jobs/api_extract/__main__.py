@@ -29,13 +29,17 @@ class ApiExtractSettings:
     sources: Mapping[str, ApiSourceConfig] = field(default_factory=dict)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser():
     parser = job_parser("python -m jobs.api_extract", __doc__)
     parser.add_argument("--source", required=True)
     parser.add_argument("--endpoint", action="append", help="default: every endpoint")
     parser.add_argument("--target", help="the raw root (default: jobs.api_extract.raw)")
     parser.add_argument("--date", type=date.fromisoformat)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     config = load_job_config(args, "api_extract", ApiExtractSettings)
     if config is None:
         return 2

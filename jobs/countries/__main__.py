@@ -29,7 +29,7 @@ from lib.logging.setup import logger_from_config
 from lib.storage import ObjectStore
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = job_parser("python -m jobs.countries", __doc__)
     parser.add_argument("command", choices=("extract", "transform"))
     parser.add_argument("--base-url", help="API root (default: jobs.countries.api.base_url)")
@@ -37,7 +37,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", help="extract: the raw root; transform: the lake root")
     parser.add_argument("--date", type=date.fromisoformat, help="extraction date (UTC today)")
     parser.add_argument("--format", choices=("parquet", "delta"))
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

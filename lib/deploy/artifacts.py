@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENTRY_SCRIPTS = {"xetra": "jobs/xetra/entry.py"}
+ENTRY_SCRIPTS = {
+    "xetra": "jobs/xetra/entry.py",
+    "countries-extract": "jobs/countries/entry_extract.py",
+    "countries-transform": "jobs/countries/entry_transform.py",
+    "api-extract": "jobs/api_extract/entry.py",
+}
 REQUIREMENTS = "requirements.txt"
 BOOTSTRAP = "bootstrap/emr_install_python_deps.sh"
 

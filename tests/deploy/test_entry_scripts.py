@@ -98,3 +98,20 @@ def test_the_same_script_takes_its_arguments_from_awsglue(packaged, tmp_path):
     assert plain.returncode == 2
     output = plain.stdout + plain.stderr  # spark-submit merges the Python process's stderr
     assert "unrecognized arguments: --JOB_ID j_123" in output
+
+
+def test_countries_extract_entry_fixes_its_subcommand(tmp_path):
+    """Glue passes only --key value pairs: the countries entries carry their sub-command."""
+    from lib.local.api_server import FakeApiServer, synthetic_countries
+
+    with FakeApiServer(countries=synthetic_countries()) as api:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "jobs/countries/entry_extract.py"), "--env", "local",
+             "--base-url", api.base_url, "--target", (tmp_path / "raw").as_uri(),
+             "--date", "2024-01-01", "--set", "logging.file="],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = tmp_path / "raw/restcountries/alpha/extraction_date=2024-01-01/_manifest.json"
+    assert json.loads(manifest.read_text())["counts"]["parts"] == len(synthetic_countries())
