@@ -30,6 +30,7 @@ DEV = [
     "moto[server]==5.2.5",
     "ruff==0.17.6",
     "pyarrow==26.0.1",
+    "hypothesis==6.170.15",
     "setuptools>=68",
     "wheel>=0.42",
 ]
