@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -100,6 +101,10 @@ class SlackAlerter:
             url = self._webhook() if callable(self._webhook) else self._webhook
             if url:
                 self.redactor.mask(url)
+                # HTTP errors quote only the path ("url: /services/T…/B…/…"): mask it too
+                path = urlsplit(url).path
+                if len(path) >= 8:
+                    self.redactor.mask(path)
                 self._resolved = url
         return self._resolved
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     aws = AWS.from_config(config.aws)
     app_id = spark.sparkContext.applicationId
     log = logger_from_config(config, app_id=app_id, aws=aws)
+    log.attach_to(logging.getLogger("lib"))  # the library's own records, redacted, same sinks
+    log.debug("spark conf", conf=dict(spark.sparkContext.getConf().getAll()))
     try:
         summary = run(spark, request, config.job, aws, log, executor_log_config(config, app_id))
     except Exception as error:
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {log.redactor.text(reason)}", file=sys.stderr)
         return 1
     finally:
+        log.detach_from(logging.getLogger("lib"))
         log.close()
         if owns_session:
             spark.stop()

@@ -87,6 +87,10 @@ class Logger:
             if sink not in other.handlers:
                 other.addHandler(sink)
 
+    def detach_from(self, other: logging.Logger) -> None:
+        for sink in self._sinks:
+            other.removeHandler(sink)
+
     def mask(self, value: str) -> None:
         """Redact this exact value from everything logged from now on."""
         self.redactor.mask(value)
