@@ -143,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.wait:
             return 0
         finished = wait_step(
-            emr, args.cluster_id, step_id, args.timeout_seconds, args.poll_seconds,
-            on_state=lambda state: print(f"step {step_id}: {state}"),
+            emr, args.cluster_id, step_id, timeout=args.timeout_seconds,
+            interval=args.poll_seconds, on_state=lambda state: print(f"step {step_id}: {state}"),
         )  # fmt: skip
         cluster = emr.describe_cluster(ClusterId=args.cluster_id)["Cluster"]
         logs = emr_requests.step_log_uris(cluster.get("LogUri"), args.cluster_id, step_id)
@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.wait:
         return 0
     finished = wait_glue_run(
-        glue, definition["Name"], run_id, args.timeout_seconds, args.poll_seconds,
-        on_state=lambda state: print(f"run {run_id}: {state}"),
+        glue, definition["Name"], run_id, timeout=args.timeout_seconds,
+        interval=args.poll_seconds, on_state=lambda state: print(f"run {run_id}: {state}"),
     )  # fmt: skip
     print(json.dumps({"state": finished.state, "error": finished.detail.get("ErrorMessage")}))
     return 0 if finished.ok else 1
@@ -263,8 +263,8 @@ def _serverless(args, config, release, aws, job_args, delta) -> int:
     if not args.wait:
         return 0
     finished = wait_serverless_run(
-        client, application_id, run_id, args.timeout_seconds, args.poll_seconds,
-        on_state=lambda state: print(f"run {run_id}: {state}"),
+        client, application_id, run_id, timeout=args.timeout_seconds,
+        interval=args.poll_seconds, on_state=lambda state: print(f"run {run_id}: {state}"),
     )  # fmt: skip
     print(json.dumps({"state": finished.state, "details": finished.detail.get("stateDetails")}))
     return 0 if finished.ok else 1

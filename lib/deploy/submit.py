@@ -31,12 +31,13 @@ class Finished:
 def _poll(
     read: Callable[[], tuple[str, dict[str, Any]]],
     done: set[str],
-    timeout: float,
-    interval: float,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    on_state: Callable[[str], None] | None,
+    timeout: float = 6 * 3600,
+    interval: float = 30,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_state: Callable[[str], None] | None = None,
 ) -> Finished:
+    """Read the state every `interval` seconds until it is one of `done`, or time out."""
     started = clock()
     last = None
     while True:
@@ -51,55 +52,34 @@ def _poll(
         sleep(interval)
 
 
-def wait_step(
-    emr: Any,
-    cluster_id: str,
-    step_id: str,
-    timeout: float = 6 * 3600,
-    interval: float = 30,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    on_state: Callable[[str], None] | None = None,
-) -> Finished:
+def wait_step(emr: Any, cluster_id: str, step_id: str, **polling: Any) -> Finished:
+    """An EMR step until COMPLETED/CANCELLED/FAILED/INTERRUPTED (polling: see _poll)."""
+
     def read() -> tuple[str, dict[str, Any]]:
         step = emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"]
         return step["Status"]["State"], step
 
-    return _poll(read, STEP_DONE, timeout, interval, sleep, clock, on_state)
+    return _poll(read, STEP_DONE, **polling)
 
 
-def wait_glue_run(
-    glue: Any,
-    job_name: str,
-    run_id: str,
-    timeout: float = 6 * 3600,
-    interval: float = 30,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    on_state: Callable[[str], None] | None = None,
-) -> Finished:
+def wait_glue_run(glue: Any, job_name: str, run_id: str, **polling: Any) -> Finished:
+    """A Glue job run until SUCCEEDED/FAILED/STOPPED/TIMEOUT/ERROR/EXPIRED."""
+
     def read() -> tuple[str, dict[str, Any]]:
         run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
         return run["JobRunState"], run
 
-    return _poll(read, GLUE_DONE, timeout, interval, sleep, clock, on_state)
+    return _poll(read, GLUE_DONE, **polling)
 
 
-def wait_serverless_run(
-    client: Any,
-    application_id: str,
-    run_id: str,
-    timeout: float = 6 * 3600,
-    interval: float = 30,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    on_state: Callable[[str], None] | None = None,
-) -> Finished:
+def wait_serverless_run(client: Any, application_id: str, run_id: str, **polling: Any) -> Finished:
+    """An EMR Serverless job run until SUCCESS/FAILED/CANCELLED."""
+
     def read() -> tuple[str, dict[str, Any]]:
         run = client.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"]
         return run["state"], run
 
-    return _poll(read, SERVERLESS_DONE, timeout, interval, sleep, clock, on_state)
+    return _poll(read, SERVERLESS_DONE, **polling)
 
 
 def create_or_update_glue_job(glue: Any, definition: dict[str, Any]) -> str:
