@@ -257,12 +257,16 @@ class SparkFactory:
             jar_paths=jar_paths,
         )
         if active is not None:
+            # Join it unchanged: getOrCreate() would overwrite the runtime SQL settings of a
+            # session that others are using, and silently ignore the static ones.
             self._warn_on_ignored_conf(active, conf)
-        builder = SparkSession.builder
-        for key, value in conf.items():
-            builder = builder.config(key, value)
-        session = builder.getOrCreate()
-        session.sparkContext.setLogLevel(log_level)
+            session = active
+        else:
+            builder = SparkSession.builder
+            for key, value in conf.items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+            session.sparkContext.setLogLevel(log_level)
         if self.delta:
             self._require_classes(session, (DELTA_EXTENSION, DELTA_CATALOG), "Delta Lake")
         if self.committer != "platform":
@@ -273,6 +277,7 @@ class SparkFactory:
     @staticmethod
     def _warn_on_ignored_conf(active: SparkSession, wanted: Mapping[str, str]) -> None:
         current = dict(active.sparkContext.getConf().getAll())
+        current.update({key: active.conf.get(key, None) for key in wanted if key not in current})
         differing = sorted(
             key for key, value in wanted.items() if key in current and current[key] != value
         )

@@ -32,13 +32,15 @@ def test_delta_and_committer_classes_are_loaded(spark):
         assert jvm.java.lang.Class.forName(name, False, loader).getName() == name
 
 
-def test_a_second_factory_joins_the_session_and_says_what_it_ignored(spark, caplog):
+def test_a_second_factory_joins_the_session_unchanged_and_says_so(spark, caplog):
     caplog.set_level(logging.WARNING, logger="lib.spark.factory")
-    again = SparkFactory(master="local[2]", shuffle_partitions=4, ui_enabled=False).create_session(
+    again = SparkFactory(master="local[2]", shuffle_partitions=16, ui_enabled=False).create_session(
         app_name="another-name", log_level="ERROR"
     )
     assert again is spark
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "4"  # not overwritten
     assert "spark.app.name" in caplog.text
+    assert "spark.sql.shuffle.partitions" in caplog.text
     assert "already exists" in caplog.text
 
 
