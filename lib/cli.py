@@ -77,14 +77,4 @@ def runtime_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     result: list[str] = []
     for name in present:
         result += [f"--{name}", resolved[name]]
-    positionals = [a for a in argv if not a.startswith("--") and a in _choices(parser)]
-    return positionals + result
-
-
-def _choices(parser: argparse.ArgumentParser) -> set[str]:
-    return {
-        str(choice)
-        for action in parser._actions
-        if not action.option_strings and action.choices
-        for choice in action.choices
-    }
+    return result

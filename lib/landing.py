@@ -30,6 +30,11 @@ class LandingError(RuntimeError):
     pass
 
 
+def date_folder(source: str, endpoint: str, extraction_date: str) -> str:
+    """``<source>/<endpoint>/extraction_date=YYYY-MM-DD``, relative to the raw root."""
+    return f"{source}/{endpoint}/extraction_date={extraction_date}"
+
+
 @dataclass(frozen=True)
 class LandedPart:
     key: str  # relative to the date folder
@@ -53,7 +58,7 @@ class LandingRun:
 
     @property
     def folder(self) -> str:
-        return f"{self.source}/{self.endpoint}/extraction_date={self.extraction_date.isoformat()}"
+        return date_folder(self.source, self.endpoint, self.extraction_date.isoformat())
 
     def add(self, body: bytes, url: str, records: int | None = None) -> LandedPart:
         key = f"run={self.run_id}/part-{len(self.parts):05d}.json"
@@ -96,7 +101,7 @@ class LandingRun:
 
 
 def read_manifest(store: ObjectStore, source: str, endpoint: str, day: date) -> dict[str, Any]:
-    folder = f"{source}/{endpoint}/extraction_date={day.isoformat()}"
+    folder = date_folder(source, endpoint, day.isoformat())
     text = store.read_text(f"{folder}/{MANIFEST}")
     if text is None:
         raise LandingError(f"no manifest: {store.uri(folder)}/{MANIFEST} (nothing committed)")
@@ -113,9 +118,7 @@ def manifest_part_uris(manifest: dict[str, Any]) -> list[str]:
 
 def verify_parts(store: ObjectStore, manifest: dict[str, Any]) -> None:
     """Check every listed part's size and sha256 (readers that want to be sure)."""
-    folder = (
-        f"{manifest['source']}/{manifest['endpoint']}/extraction_date={manifest['extraction_date']}"
-    )
+    folder = date_folder(manifest["source"], manifest["endpoint"], manifest["extraction_date"])
     for part in manifest["parts"]:
         body = store.read_bytes(f"{folder}/{part['key']}")
         if body is None or hashlib.sha256(body).hexdigest() != part["sha256"]:

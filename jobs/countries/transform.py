@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
@@ -64,7 +64,6 @@ def _empty_to_null(column: str) -> F.Column:
 def with_reject_reason(records: DataFrame) -> DataFrame:
     """``reject_reason``: malformed_json, missing_cca3, duplicate_cca3 (first one kept), or null."""
     cca3 = F.trim(F.col("cca3"))
-    from pyspark.sql import Window
 
     first = F.row_number().over(Window.partitionBy(cca3).orderBy("source_file", "name.common"))
     return records.withColumn(

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -235,6 +235,7 @@ def run(
     flagged = (
         raw.transform(with_file_date).transform(parse_trades).transform(flag_duplicates)
     ).persist(StorageLevel.MEMORY_AND_DISK)
+    report: DataFrame | None = None
     try:
         in_run = flagged.where(_date_filter("file_date", dates))
         if log_config is not None:
@@ -268,7 +269,7 @@ def run(
         )
     finally:
         flagged.unpersist()
-        if "report" in locals():
+        if report is not None:
             report.unpersist()
 
     per_date = _accounting(counts, dates, report_rows)
@@ -287,7 +288,7 @@ def run(
     summary |= {
         "reasons": {d.isoformat(): r for d, r in why.items()},
         "files": len(run_files),
-        "files_read": len([f for f in data_files if f in set(run_files)]),
+        "files_read": sum(1 for item in run_files if item.size != HEADER_ONLY_BYTES),
         "rows": totals,
         "report_rows": sum(report_rows.values()),
         "per_date": per_date,
@@ -347,7 +348,3 @@ def _totals(per_date: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             reasons[reason] += count
     totals["quarantined_by_reason"] = dict(sorted(reasons.items()))
     return totals
-
-
-def request_as_dict(request: RunRequest) -> dict[str, Any]:
-    return {key: str(value) for key, value in asdict(request).items()}
