@@ -28,15 +28,14 @@ from jobs.xetra.transform import (
     RAW_SCHEMA,
     REPORT_COLUMNS,
     SOURCE_COLUMNS,
-    STATUS_DUPLICATE,
-    STATUS_QUARANTINED,
-    STATUS_USED,
-    daily_report,
-    flag_duplicates,
+    daily_figures,
+    dedupe_trades,
+    keep_raw_of_rejected,
     parse_trades,
     quarantine_rows,
     row_counts,
-    used_trades,
+    trade_counts,
+    with_change,
     with_file_date,
 )
 from lib.logging.executor import ExecutorLogConfig, task_logger
@@ -172,7 +171,7 @@ def _date_filter(column: str, dates: Iterable[date]) -> Any:
     return F.col(column).isin([day.isoformat() for day in dates])
 
 
-def _log_partitions(flagged: DataFrame, log_config: ExecutorLogConfig) -> None:
+def _log_partitions(parsed: DataFrame, log_config: ExecutorLogConfig) -> None:
     """Executors report per-partition figures (files, rows, quarantined) to CloudWatch."""
 
     def report(rows):
@@ -180,7 +179,7 @@ def _log_partitions(flagged: DataFrame, log_config: ExecutorLogConfig) -> None:
         for row in rows:
             files.add(row.source_file)
             total += 1
-            quarantined += row.status == STATUS_QUARANTINED
+            quarantined += row.reject_reason is not None
         with task_logger(log_config) as log:
             log.info(
                 "partition parsed",
@@ -190,7 +189,7 @@ def _log_partitions(flagged: DataFrame, log_config: ExecutorLogConfig) -> None:
             )
         yield total
 
-    flagged.select("source_file", "status").rdd.mapPartitions(report).sum()
+    parsed.select("source_file", "reject_reason").rdd.mapPartitions(report).sum()
 
 
 def run(
@@ -232,27 +231,26 @@ def run(
     run_files = [item for day in dates for item in listings.get(day, [])]
 
     raw = read_sources(spark, request.source, data_files)
-    flagged = (
-        raw.transform(with_file_date).transform(parse_trades).transform(flag_duplicates)
+    # One pass over the CSVs: the cache holds typed values, and raw text of rejected rows only.
+    parsed = (
+        raw.transform(with_file_date).transform(parse_trades).transform(keep_raw_of_rejected)
     ).persist(StorageLevel.MEMORY_AND_DISK)
-    report: DataFrame | None = None
+    figures: DataFrame | None = None
     try:
-        in_run = flagged.where(_date_filter("file_date", dates))
+        in_run = parsed.where(_date_filter("file_date", dates))
         if log_config is not None:
             _log_partitions(in_run, log_config)
-        counts = row_counts(in_run).collect()
-        report = (
-            flagged.transform(used_trades)
-            .transform(daily_report(settings.lookback_days))
+        read = in_run.transform(row_counts).collect()
+        figures = (
+            parsed.transform(dedupe_trades)
+            .transform(daily_figures)
+            .transform(with_change(settings.lookback_days))
             .where(_date_filter("trade_date", dates))
         ).persist(StorageLevel.MEMORY_AND_DISK)
-        report_rows = {
-            str(row["trade_date"]): row["count"]
-            for row in report.groupBy("trade_date").count().collect()
-        }
+        used = figures.transform(trade_counts).collect()
         report_values = [d.isoformat() for d in dates]
         write_partitions(
-            report.repartition("trade_date"),  # one file per date
+            figures.select(*REPORT_COLUMNS).repartition("trade_date"),  # one file per date
             report_uri,
             "trade_date",
             request.fmt,
@@ -268,11 +266,11 @@ def run(
             store=ObjectStore.for_uri(quarantine_uri, aws),
         )
     finally:
-        flagged.unpersist()
-        if report is not None:
-            report.unpersist()
+        parsed.unpersist()
+        if figures is not None:
+            figures.unpersist()
 
-    per_date = _accounting(counts, dates, report_rows)
+    per_date = _accounting(read, used, dates)
     for day in dates:
         figures = per_date[day.isoformat()]
         state.put(
@@ -290,7 +288,7 @@ def run(
         "files": len(run_files),
         "files_read": sum(1 for item in run_files if item.size != HEADER_ONLY_BYTES),
         "rows": totals,
-        "report_rows": sum(report_rows.values()),
+        "report_rows": sum(figures["report_rows"] for figures in per_date.values()),
         "per_date": per_date,
         "seconds": round(time.monotonic() - started, 2),
     }
@@ -307,9 +305,9 @@ def read_report(spark: SparkSession, target: str, fmt: str = "parquet") -> DataF
     return read_table(spark, join_uri(target, REPORT_TABLE), fmt).select(*REPORT_COLUMNS)
 
 
-def _accounting(
-    counts: list[Any], dates: list[date], report_rows: Mapping[str, int]
-) -> dict[str, dict[str, Any]]:
+def _accounting(read: list[Any], used: list[Any], dates: list[date]) -> dict[str, dict[str, Any]]:
+    """Per date figures from the two independent counts: rows read by reason (the parse) and
+    rows used/duplicates (the de-duplication). Good rows must be exactly used + duplicates."""
     per_date: dict[str, dict[str, Any]] = {
         day.isoformat(): {
             "read": 0,
@@ -317,24 +315,29 @@ def _accounting(
             "duplicates": 0,
             "quarantined": 0,
             "quarantined_by_reason": {},
-            "report_rows": report_rows.get(day.isoformat(), 0),
+            "report_rows": 0,
         }
         for day in dates
     }
-    for row in counts:
+    good: dict[str, int] = defaultdict(int)
+    for row in read:
         figures = per_date[row["source_date"]]
         figures["read"] += row["count"]
-        if row["status"] == STATUS_USED:
-            figures["used"] += row["count"]
-        elif row["status"] == STATUS_DUPLICATE:
-            figures["duplicates"] += row["count"]
+        if row["reject_reason"] is None:
+            good[row["source_date"]] += row["count"]
         else:
             figures["quarantined"] += row["count"]
             reasons = figures["quarantined_by_reason"]
             reasons[row["reject_reason"]] = reasons.get(row["reject_reason"], 0) + row["count"]
-    for figures in per_date.values():
-        if figures["read"] != figures["used"] + figures["duplicates"] + figures["quarantined"]:
-            raise XetraJobError(f"row accounting does not add up: {figures}")
+    for row in used:
+        figures = per_date[row["source_date"]]
+        figures |= {key: row[key] for key in ("used", "duplicates", "report_rows")}
+    for day, figures in per_date.items():
+        if good[day] != figures["used"] + figures["duplicates"]:
+            raise XetraJobError(
+                f"row accounting does not add up for {day}: {good[day]} good rows read, "
+                f"{figures['used']} used + {figures['duplicates']} duplicates"
+            )
     return per_date
 
 

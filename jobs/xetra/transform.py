@@ -3,11 +3,13 @@
 Input rows come from the Deutsche Börse PDS CSVs read with :data:`RAW_SCHEMA` (every field a
 string, so nothing is lost to a failed cast) plus ``source_file`` and ``file_date`` columns.
 
-    flagged = raw.transform(parse_trades).transform(flag_duplicates)
-    report = flagged.transform(used_trades).transform(daily_report(lookback_days=14))
+    parsed = raw.transform(with_file_date).transform(parse_trades)
+    report = parsed.transform(dedupe_trades).transform(daily_report(lookback_days=14))
+    quarantine = parsed.transform(quarantine_rows)
 
-Every input row ends in exactly one ``status``: ``used``, ``duplicate`` or ``quarantined`` (with
-a ``reject_reason``), so rows read = used + duplicates + quarantined by construction.
+Every input row is either rejected (``reject_reason`` set: quarantined) or good; each good row
+is kept once per (ISIN, Date, Time) or counted as a duplicate (``copies``), so rows read =
+used + duplicates + quarantined.
 """
 
 from __future__ import annotations
@@ -93,9 +95,14 @@ FILE_DATE_PATTERN = r"(\d{4}-\d{2}-\d{2})_BINS_XETR\d{2}\.csv$"
 # division in it keeps 14 decimals.
 EXACT = DecimalType(20, 8)
 
-STATUS_USED = "used"
-STATUS_DUPLICATE = "duplicate"
-STATUS_QUARANTINED = "quarantined"
+TRADE_VALUES = (
+    "start_price",
+    "max_price",
+    "min_price",
+    "end_price",
+    "traded_volume",
+    "number_of_trades",
+)
 
 
 def raw_name(column: str) -> str:
@@ -126,107 +133,124 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     """Typed columns plus ``reject_reason`` (null for a good row); raw fields are kept (raw_*).
 
     Values are cast only after their text matched the expected shape, so the casts never fail
-    (also with spark.sql.ansi.enabled).
+    (also with spark.sql.ansi.enabled). Two projections: the first evaluates each trim, pattern
+    and cast once; the rules of the second only compare its columns. (One projection inlined
+    every typed value into each rule that used it: several regex matches per field and row, in
+    a generated method too long for the JIT; that made this step six times slower.)
     """
-    renamed = raw.select(
+    text = {name: F.trim(F.col(name)) for name, _ in REQUIRED}
+    date = F.when(text["Date"].rlike(DATE_PATTERN), text["Date"].cast(DateType()))
+    typed = {snake: F.when(text[name].rlike(NUMBER_PATTERN), text[name].cast(DoubleType()))
+             for name, snake in PRICES}  # fmt: skip
+    typed |= {snake: F.when(text[name].rlike(INTEGER_PATTERN), text[name].cast(LongType()))
+              for name, snake in COUNTS}  # fmt: skip
+    values = raw.select(
         *[F.col(name).alias(raw_name(name)) for name in SOURCE_COLUMNS],
         *[name for name in raw.columns if name not in SOURCE_COLUMNS],
-    )
-    text = {name: F.trim(F.col(raw_name(name))) for name, _ in REQUIRED}
-    date = F.when(text["Date"].rlike(DATE_PATTERN), text["Date"].cast(DateType()))
-    typed = {name: F.when(text[name].rlike(NUMBER_PATTERN), text[name].cast(DoubleType()))
-             for name, _ in PRICES}  # fmt: skip
-    typed |= {name: F.when(text[name].rlike(INTEGER_PATTERN), text[name].cast(LongType()))
-              for name, _ in COUNTS}  # fmt: skip
-    rules: list[tuple[Column, str]] = [
-        # too few or too many fields, or broken quoting: Spark keeps the line here
-        (F.col(CORRUPT_COLUMN).isNotNull(), "malformed_row"),
-    ]
-    rules += [(_blank(F.col(raw_name(name))), f"missing_{snake}") for name, snake in REQUIRED]
-    rules += [
-        (date.isNull(), "unparsable_date"),
-        (~text["Time"].rlike(TIME_PATTERN), "unparsable_time"),
-    ]
-    rules += [(typed[name].isNull(), f"unparsable_{snake}") for name, snake in PRICES + COUNTS]
-    rules += [
-        (F.least(*[typed[name] for name, _ in PRICES]) < 0, "negative_price"),
-        (typed["TradedVolume"] < 0, "negative_volume"),
-        (typed["NumberOfTrades"] < 0, "negative_trades"),
-        (typed["MinPrice"] > typed["MaxPrice"], "min_above_max"),
-        (F.col("file_date").isNull(), "unknown_source_file"),
-        (date != F.col("file_date"), "date_mismatch"),
-    ]
-    return renamed.select(
-        "*",
         text["ISIN"].alias("isin"),
         text["Currency"].alias("currency"),
         date.alias("trade_date"),
         text["Time"].alias("time"),
-        *[typed[name].alias(snake) for name, snake in PRICES + COUNTS],
+        text["Time"].rlike(TIME_PATTERN).alias("_time_ok"),
+        *[value.alias(snake) for snake, value in typed.items()],
+        *[_blank(F.col(name)).alias(f"_missing_{snake}") for name, snake in REQUIRED],
+    )
+    rules: list[tuple[Column, str]] = [
+        # too few or too many fields, or broken quoting: Spark keeps the line here
+        (F.col(CORRUPT_COLUMN).isNotNull(), "malformed_row"),
+    ]
+    rules += [(F.col(f"_missing_{snake}"), f"missing_{snake}") for _, snake in REQUIRED]
+    rules += [
+        (F.col("trade_date").isNull(), "unparsable_date"),
+        (~F.col("_time_ok"), "unparsable_time"),
+    ]
+    rules += [(F.col(snake).isNull(), f"unparsable_{snake}") for _, snake in PRICES + COUNTS]
+    rules += [
+        (F.least(*[F.col(snake) for _, snake in PRICES]) < 0, "negative_price"),
+        (F.col("traded_volume") < 0, "negative_volume"),
+        (F.col("number_of_trades") < 0, "negative_trades"),
+        (F.col("min_price") > F.col("max_price"), "min_above_max"),
+        (F.col("file_date").isNull(), "unknown_source_file"),
+        (F.col("trade_date") != F.col("file_date"), "date_mismatch"),
+    ]
+    helpers = ["_time_ok", *[f"_missing_{snake}" for _, snake in REQUIRED]]
+    return values.select(
+        *[name for name in values.columns if name not in helpers],
         _first_reason(rules).alias("reject_reason"),
     )
 
 
-def flag_duplicates(parsed: DataFrame) -> DataFrame:
-    """``status``: quarantined (bad), duplicate (a repeat of (ISIN, Date, Time)), or used.
+def keep_raw_of_rejected(parsed: DataFrame) -> DataFrame:
+    """The same columns, with the raw text nulled on good rows: what a run caches.
 
-    Among repeats the row kept is the first by source file, then by prices and volume, so the
-    choice does not depend on partitioning.
+    Downstream only the quarantine needs the raw fields, and only of rejected rows; caching
+    them for every row doubled the cost of the cache.
     """
-    good = F.col("reject_reason").isNull()
-    order = [
-        "source_file",
-        "start_price",
-        "end_price",
-        "min_price",
-        "max_price",
-        "traded_volume",
-        "number_of_trades",
-    ]
-    window = Window.partitionBy("isin", "trade_date", "time").orderBy(*order)
-    rank = F.when(good, F.row_number().over(window))
-    return parsed.withColumn(
-        "status",
-        F.when(~good, F.lit(STATUS_QUARANTINED))
-        .when(rank == 1, F.lit(STATUS_USED))
-        .otherwise(F.lit(STATUS_DUPLICATE)),
-    )
+    rejected = F.col("reject_reason").isNotNull()
+    raw_columns = {raw_name(name) for name in SOURCE_COLUMNS} | {CORRUPT_COLUMN}
+    return parsed.select(
+        *[F.when(rejected, F.col(name)).alias(name) if name in raw_columns else name
+          for name in parsed.columns]
+    )  # fmt: skip
 
 
-def used_trades(flagged: DataFrame) -> DataFrame:
-    return flagged.where(F.col("status") == STATUS_USED).select(
-        "isin",
-        "currency",
-        "trade_date",
-        "time",
-        "start_price",
-        "max_price",
-        "min_price",
-        "end_price",
-        "traded_volume",
-        "number_of_trades",
-    )
+def dedupe_trades(parsed: DataFrame) -> DataFrame:
+    """The good rows, one per (ISIN, Date, Time), with ``copies``: how many good rows had it.
 
-
-def daily_report(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:
-    """One row per ISIN and trading date, in REPORT_COLUMNS order and types.
-
-    opening = StartPrice at the day's earliest Time, closing = EndPrice at its latest Time;
-    change_prev_closing_pct = (closing - prev) / prev * 100, half-even to 2 decimals, where prev
-    is the closing of the ISIN's most recent earlier trading date at most `lookback_days`
-    calendar days before (null when there is none, or when prev is 0).
+    Among repeats the row kept is the first by source file, then by prices, volume and
+    currency, so the choice does not depend on partitioning. The rows are clustered by ISIN
+    first: the daily aggregation and the previous-close window need no other shuffle.
     """
-
-    def transform(trades: DataFrame) -> DataFrame:
-        daily = trades.groupBy("isin", "trade_date").agg(
-            F.max("currency").alias("currency"),
-            F.min(F.struct("time", "start_price")).getField("start_price").alias("opening_price"),
-            F.max(F.struct("time", "end_price")).getField("end_price").alias("closing_price"),
-            F.min("min_price").alias("minimum_price"),
-            F.max("max_price").alias("maximum_price"),
-            F.sum("traded_volume").alias("daily_traded_volume"),
-            F.sum("number_of_trades").alias("number_of_trades"),
+    kept = F.min(
+        F.struct(
+            "source_file",
+            "start_price",
+            "end_price",
+            "min_price",
+            "max_price",
+            "traded_volume",
+            "number_of_trades",
+            "currency",
         )
+    )
+    return (
+        parsed.where(F.col("reject_reason").isNull())
+        .repartition("isin")
+        .groupBy("isin", "trade_date", "time")
+        .agg(F.count(F.lit(1)).alias("copies"), kept.alias("kept"))
+        .select(
+            "isin",
+            F.col("kept.currency").alias("currency"),
+            "trade_date",
+            "time",
+            *[F.col(f"kept.{name}").alias(name) for name in TRADE_VALUES],
+            "copies",
+        )
+    )
+
+
+def daily_figures(trades: DataFrame) -> DataFrame:
+    """Per ISIN and trading date: the report's aggregates, plus ``trades_used`` (rows kept)
+    and ``trades_read`` (good rows read, repeats included), from de-duplicated trades."""
+    return trades.groupBy("isin", "trade_date").agg(
+        F.max("currency").alias("currency"),
+        F.min(F.struct("time", "start_price")).getField("start_price").alias("opening_price"),
+        F.max(F.struct("time", "end_price")).getField("end_price").alias("closing_price"),
+        F.min("min_price").alias("minimum_price"),
+        F.max("max_price").alias("maximum_price"),
+        F.sum("traded_volume").alias("daily_traded_volume"),
+        F.sum("number_of_trades").alias("number_of_trades"),
+        F.count(F.lit(1)).alias("trades_used"),
+        F.sum("copies").alias("trades_read"),
+    )
+
+
+def with_change(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:
+    """``change_prev_closing_pct`` = (closing - prev) / prev * 100, half-even to 2 decimals,
+    where prev is the closing of the ISIN's most recent earlier trading date at most
+    `lookback_days` calendar days before (null when there is none, or when prev is 0)."""
+
+    def transform(daily: DataFrame) -> DataFrame:
         by_isin = Window.partitionBy("isin").orderBy("trade_date")
         previous_close = F.lag("closing_price").over(by_isin)
         previous_date = F.lag("trade_date").over(by_isin)
@@ -239,14 +263,28 @@ def daily_report(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:
             & (previous_close != 0),
             F.bround((close - before) * 100 / before, 2).cast(DoubleType()),
         )
-        return daily.withColumn("change_prev_closing_pct", change).select(*REPORT_COLUMNS)
+        return daily.withColumn("change_prev_closing_pct", change)
 
     return transform
 
 
-def quarantine_rows(flagged: DataFrame) -> DataFrame:
+def daily_report(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:
+    """De-duplicated trades -> one row per ISIN and trading date, REPORT_COLUMNS in order.
+
+    opening = StartPrice at the day's earliest Time, closing = EndPrice at its latest Time;
+    change_prev_closing_pct as in :func:`with_change`.
+    """
+
+    def transform(trades: DataFrame) -> DataFrame:
+        figures = trades.transform(daily_figures).transform(with_change(lookback_days))
+        return figures.select(*REPORT_COLUMNS)
+
+    return transform
+
+
+def quarantine_rows(parsed: DataFrame) -> DataFrame:
     """The rejected rows as they came in, with where they came from and why."""
-    return flagged.where(F.col("status") == STATUS_QUARANTINED).select(
+    return parsed.where(F.col("reject_reason").isNotNull()).select(
         F.col("file_date").cast(StringType()).alias("source_date"),
         "source_file",
         "reject_reason",
@@ -255,8 +293,17 @@ def quarantine_rows(flagged: DataFrame) -> DataFrame:
     )
 
 
-def row_counts(flagged: DataFrame) -> DataFrame:
-    """Rows per source date, status and reason: the run's accounting in one aggregation."""
-    return flagged.groupBy(
-        F.col("file_date").cast(StringType()).alias("source_date"), "status", "reject_reason"
+def row_counts(parsed: DataFrame) -> DataFrame:
+    """Rows read per source date and reject reason (null: good rows)."""
+    return parsed.groupBy(
+        F.col("file_date").cast(StringType()).alias("source_date"), "reject_reason"
     ).count()
+
+
+def trade_counts(figures: DataFrame) -> DataFrame:
+    """Per trading date (= source date of a good row): rows used, duplicates, report rows."""
+    return figures.groupBy(F.col("trade_date").cast(StringType()).alias("source_date")).agg(
+        F.sum("trades_used").alias("used"),
+        (F.sum("trades_read") - F.sum("trades_used")).alias("duplicates"),
+        F.count(F.lit(1)).alias("report_rows"),
+    )

@@ -18,14 +18,7 @@ from hypothesis import strategies as st
 
 from jobs.xetra.generator import day_files
 from jobs.xetra.job import read_sources
-from jobs.xetra.transform import (
-    STATUS_DUPLICATE,
-    STATUS_QUARANTINED,
-    STATUS_USED,
-    flag_duplicates,
-    parse_trades,
-    with_file_date,
-)
+from jobs.xetra.transform import dedupe_trades, parse_trades, with_file_date
 from lib.storage import StoredObject
 
 pytestmark = pytest.mark.spark
@@ -110,25 +103,17 @@ def test_every_row_is_accounted_for_and_good_rows_are_kept(spark, tmp_path_facto
     path.write_text(body)
     item = StoredObject(KEY, len(body), "x", path.as_uri())
 
-    flagged = (
-        read_sources(spark, root.as_uri(), [item])
-        .transform(with_file_date)
-        .transform(parse_trades)
-        .transform(flag_duplicates)
-        .select("status", "reject_reason", "raw_ISIN", "raw_Time")
-        .collect()
+    parsed = (
+        read_sources(spark, root.as_uri(), [item]).transform(with_file_date).transform(parse_trades)
     )
-    statuses = [row.status for row in flagged]
-    # every line but the header is a row, and each has exactly one status
-    assert len(flagged) == len(lines)
-    assert len(flagged) == (
-        statuses.count(STATUS_USED)
-        + statuses.count(STATUS_DUPLICATE)
-        + statuses.count(STATUS_QUARANTINED)
-    )
-    assert all(row.reject_reason for row in flagged if row.status == STATUS_QUARANTINED)
+    rows = parsed.select("reject_reason", "raw_ISIN", "raw_Time").collect()
+    used = parsed.transform(dedupe_trades).select("isin", "time", "copies").collect()
+    quarantined = sum(1 for row in rows if row.reject_reason is not None)
+    # every line but the header is a row: used, a duplicate or quarantined (with a reason)
+    assert len(rows) == len(lines)
+    assert len(rows) == len(used) + sum(r.copies - 1 for r in used) + quarantined
     # no undamaged row is lost: each is used, or a duplicate of a used identical key
-    used_keys = {(r.raw_ISIN, r.raw_Time) for r in flagged if r.status == STATUS_USED}
+    used_keys = {(r.isin, r.time) for r in used}
     for row in untouched:
         fields = next(csv.reader([row]))
         assert (fields[0], fields[7]) in used_keys

@@ -11,12 +11,14 @@ from pyspark.sql.types import DateType, DoubleType, LongType, StringType
 
 from jobs.xetra.transform import (
     REPORT_COLUMNS,
+    daily_figures,
     daily_report,
-    flag_duplicates,
+    dedupe_trades,
+    keep_raw_of_rejected,
     parse_trades,
     quarantine_rows,
     row_counts,
-    used_trades,
+    trade_counts,
 )
 
 pytestmark = pytest.mark.spark
@@ -78,27 +80,45 @@ def test_zero_volume_and_shortest_number_forms_are_fine(raw_rows):
 
 
 def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
-    flagged = (
-        raw_rows(
-            [
-                {},
-                {},  # the same (ISIN, Date, Time) again
-                {"_file_hour": 9},  # the same row delivered in another hour file
-                {"Time": "08:01"},
-                {"Time": "08:01", "MinPrice": "90"},  # same key but bad: quarantined, not duplicate
-            ]
-        )
-        .transform(parse_trades)
-        .transform(flag_duplicates)
-    )
-    statuses = sorted(row.status for row in flagged.collect())
-    assert statuses == ["duplicate", "duplicate", "quarantined", "used", "used"]
-    counts = {(r.status, r.reject_reason): r["count"] for r in row_counts(flagged).collect()}
-    assert counts == {
-        ("used", None): 2,
-        ("duplicate", None): 2,
-        ("quarantined", "min_above_max"): 1,
-    }
+    parsed = raw_rows(
+        [
+            {},
+            {},  # the same (ISIN, Date, Time) again
+            {"_file_hour": 9},  # the same row delivered in another hour file
+            {"Time": "08:01"},
+            {"Time": "08:01", "MinPrice": "90"},  # same key but bad: quarantined, not duplicate
+        ]
+    ).transform(parse_trades)
+    trades = parsed.transform(dedupe_trades)
+    assert sorted((row.time, row.copies) for row in trades.collect()) == [
+        ("08:00", 3),
+        ("08:01", 1),
+    ]
+    # the kept copy is the first by source file: hour 08 before hour 09
+    kept = trades.where("time = '08:00'").first()
+    assert kept.currency == "EUR"
+    read = {(r.source_date, r.reject_reason): r["count"] for r in row_counts(parsed).collect()}
+    assert read == {("2017-07-03", None): 4, ("2017-07-03", "min_above_max"): 1}
+    figures = trades.transform(daily_figures)
+    [counted] = trade_counts(figures).collect()
+    assert (counted.used, counted.duplicates, counted.report_rows) == (2, 2, 1)
+
+
+def test_the_kept_duplicate_does_not_depend_on_row_order(raw_rows):
+    rows = [{"_file_hour": 9, "EndPrice": "80.75"}, {"EndPrice": "80.25"}]
+    for given in (rows, rows[::-1]):
+        [kept] = raw_rows(given).transform(parse_trades).transform(dedupe_trades).collect()
+        assert (kept.end_price, kept.copies) == (80.25, 2)  # the one from hour 08
+
+
+def test_the_cached_form_keeps_raw_text_of_rejected_rows_only(raw_rows):
+    parsed = raw_rows([{}, {"Time": "08:01", "MinPrice": "-3"}]).transform(parse_trades)
+    cached = parsed.transform(keep_raw_of_rejected)
+    assert cached.columns == parsed.columns
+    good, bad = cached.orderBy("time").collect()
+    assert good.raw_ISIN is None and good.isin == "DE0005190003"
+    assert bad.raw_MinPrice == "-3"
+    assert quarantine_rows(cached).collect() == quarantine_rows(parsed).collect()
 
 
 def trades(spark, rows):
@@ -119,7 +139,7 @@ def trades(spark, rows):
         "isin string, currency string, trade_date date, time string, start_price double, "
         "max_price double, min_price double, end_price double, traded_volume long, "
         "number_of_trades long",
-    )
+    ).withColumn("copies", F.lit(1).cast("long"))
 
 
 def test_opening_is_the_earliest_start_and_closing_the_latest_end(spark):
@@ -239,14 +259,14 @@ def test_end_to_end_transform_chain_with_chispa(spark, raw_rows):
             {"Time": "10:00", "MinPrice": "-3"},  # quarantined
         ]
     )  # fmt: skip
-    flagged = given.transform(parse_trades).transform(flag_duplicates)
-    report = flagged.transform(used_trades).transform(daily_report())
+    parsed = given.transform(parse_trades)
+    report = parsed.transform(dedupe_trades).transform(daily_report())
     expected = spark.createDataFrame(
         [("DE0005190003", dt.date(2017, 7, 3), "EUR", 10.0, 11.0, 9.0, 12.0, 10, 3, None)],
         report.schema,
     )
     assert_df_equality(report, expected, ignore_nullable=True)
-    quarantined = quarantine_rows(flagged).collect()
+    quarantined = quarantine_rows(parsed).collect()
     assert [(r.source_date, r.reject_reason, r.MinPrice) for r in quarantined] == [
         ("2017-07-03", "negative_price", "-3")
     ]
