@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup java jars run run-countries test lint format package clean \
+.PHONY: help setup java jars run run-countries test bench lint format package clean \
 	deploy-upload deploy-emr-step deploy-glue-job deploy-glue-run deploy-demo
 
 help: ## list the targets
@@ -37,6 +38,14 @@ run-countries: setup ## extract + curate REST Countries on a local fake API and 
 
 test: setup ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): setup.py $(PIP_STAMP)
+	$(PY) -m pip install --quiet -e ".[spark,dev,bench]"
+	@touch $@
+
+bench: setup $(BENCH_STAMP) ## benchmarks against DuckDB/Polars/pandas, watchtower (needs ../shared)
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(PIP_STAMP) ## ruff check and format check
 	$(PY) -m ruff check .

@@ -34,6 +34,8 @@ DEV = [
     "setuptools>=68",
     "wheel>=0.42",
 ]
+# `make bench`: the peers the jobs are measured against (bench/)
+BENCH = ["duckdb==2.0.0", "polars==2.1.0", "pandas==3.1.1", "watchtower==3.4.0"]
 
 
 class BuildWithConf(build_py):
@@ -57,7 +59,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["lib", "lib.*", "jobs", "jobs.*"]),
     install_requires=RUNTIME,
-    extras_require={"spark": SPARK, "dev": DEV},
+    extras_require={"spark": SPARK, "dev": DEV, "bench": BENCH},
     cmdclass={"build_py": BuildWithConf},
     zip_safe=True,
 )
