@@ -89,7 +89,7 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 INTEGER_PATTERN = r"^-?\d+$"
-FILE_DATE_PATTERN = r"(\d{4}-\d{2}-\d{2})_BINS_XETR\d{2}\.csv$"
+FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv$"
 
 # Prices are decimal text with at most 4-6 decimals: decimal(20,8) holds them exactly, and a
 # division in it keeps 14 decimals.
@@ -105,12 +105,6 @@ TRADE_VALUES = (
 )
 
 
-def raw_name(column: str) -> str:
-    """Raw fields are kept as ``raw_<Header>``: Spark's names are case-insensitive, and
-    ``ISIN``/``isin`` would clash with the typed columns."""
-    return f"raw_{column}"
-
-
 def _blank(column: Column) -> Column:
     return column.isNull() | (F.trim(column) == "")
 
@@ -124,13 +118,17 @@ def _first_reason(rules: list[tuple[Column, str]]) -> Column:
 
 
 def with_file_date(raw: DataFrame) -> DataFrame:
-    """``file_date`` from ``source_file`` (…/<date>_BINS_XETR<HH>.csv)."""
-    extracted = F.regexp_extract("source_file", FILE_DATE_PATTERN, 1)
-    return raw.withColumn("file_date", F.when(extracted != "", extracted.cast(DateType())))
+    """``file_date`` from ``source_file`` (…/<date>_BINS_XETR<HH>.csv), null for other names.
+
+    The pattern runs on the file name only: on the whole path it cost more than the parse."""
+    name = F.substring_index("source_file", "/", -1)
+    day = F.substring(name, 1, 10).cast(DateType())
+    return raw.withColumn("file_date", F.when(name.rlike(FILE_NAME_PATTERN), day))
 
 
 def parse_trades(raw: DataFrame) -> DataFrame:
-    """Typed columns plus ``reject_reason`` (null for a good row); raw fields are kept (raw_*).
+    """Typed columns plus ``reject_reason`` (null for a good row); the raw fields are kept in
+    one struct column ``raw`` (the source columns and the corrupt record).
 
     Values are cast only after their text matched the expected shape, so the casts never fail
     (also with spark.sql.ansi.enabled). Two projections: the first evaluates each trim, pattern
@@ -144,9 +142,11 @@ def parse_trades(raw: DataFrame) -> DataFrame:
              for name, snake in PRICES}  # fmt: skip
     typed |= {snake: F.when(text[name].rlike(INTEGER_PATTERN), text[name].cast(LongType()))
               for name, snake in COUNTS}  # fmt: skip
+    kept = [name for name in raw.columns if name not in (*SOURCE_COLUMNS, CORRUPT_COLUMN)]
     values = raw.select(
-        *[F.col(name).alias(raw_name(name)) for name in SOURCE_COLUMNS],
-        *[name for name in raw.columns if name not in SOURCE_COLUMNS],
+        F.struct(*SOURCE_COLUMNS, CORRUPT_COLUMN).alias("raw"),
+        *kept,
+        F.col(CORRUPT_COLUMN).isNotNull().alias("_malformed"),
         text["ISIN"].alias("isin"),
         text["Currency"].alias("currency"),
         date.alias("trade_date"),
@@ -157,7 +157,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     )
     rules: list[tuple[Column, str]] = [
         # too few or too many fields, or broken quoting: Spark keeps the line here
-        (F.col(CORRUPT_COLUMN).isNotNull(), "malformed_row"),
+        (F.col("_malformed"), "malformed_row"),
     ]
     rules += [(F.col(f"_missing_{snake}"), f"missing_{snake}") for _, snake in REQUIRED]
     rules += [
@@ -173,7 +173,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
         (F.col("file_date").isNull(), "unknown_source_file"),
         (F.col("trade_date") != F.col("file_date"), "date_mismatch"),
     ]
-    helpers = ["_time_ok", *[f"_missing_{snake}" for _, snake in REQUIRED]]
+    helpers = ["_malformed", "_time_ok", *[f"_missing_{snake}" for _, snake in REQUIRED]]
     return values.select(
         *[name for name in values.columns if name not in helpers],
         _first_reason(rules).alias("reject_reason"),
@@ -181,17 +181,13 @@ def parse_trades(raw: DataFrame) -> DataFrame:
 
 
 def keep_raw_of_rejected(parsed: DataFrame) -> DataFrame:
-    """The same columns, with the raw text nulled on good rows: what a run caches.
+    """The same columns, with ``raw`` nulled on good rows: what a run caches.
 
     Downstream only the quarantine needs the raw fields, and only of rejected rows; caching
-    them for every row doubled the cost of the cache.
+    them for every row made the cache cost more than the parse.
     """
     rejected = F.col("reject_reason").isNotNull()
-    raw_columns = {raw_name(name) for name in SOURCE_COLUMNS} | {CORRUPT_COLUMN}
-    return parsed.select(
-        *[F.when(rejected, F.col(name)).alias(name) if name in raw_columns else name
-          for name in parsed.columns]
-    )  # fmt: skip
+    return parsed.withColumn("raw", F.when(rejected, F.col("raw")))
 
 
 def dedupe_trades(parsed: DataFrame) -> DataFrame:
@@ -288,8 +284,7 @@ def quarantine_rows(parsed: DataFrame) -> DataFrame:
         F.col("file_date").cast(StringType()).alias("source_date"),
         "source_file",
         "reject_reason",
-        *[F.col(raw_name(name)).alias(name) for name in SOURCE_COLUMNS],
-        CORRUPT_COLUMN,
+        *[F.col(f"raw.{name}").alias(name) for name in (*SOURCE_COLUMNS, CORRUPT_COLUMN)],
     )
 
 

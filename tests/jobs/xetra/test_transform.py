@@ -25,7 +25,7 @@ pytestmark = pytest.mark.spark
 
 
 def reasons(frame):
-    return [row.reject_reason for row in frame.orderBy("raw_Time", "raw_ISIN").collect()]
+    return [row.reject_reason for row in frame.orderBy("raw.Time", "raw.ISIN").collect()]
 
 
 def test_a_good_row_parses_to_typed_values(raw_rows):
@@ -36,7 +36,7 @@ def test_a_good_row_parses_to_typed_values(raw_rows):
     assert row.trade_date == dt.date(2017, 7, 3)
     assert (row.start_price, row.max_price, row.min_price, row.end_price) == (80, 81, 79.5, 80.5)
     assert (row.traded_volume, row.number_of_trades) == (100, 3)
-    assert row.raw_SecurityDesc == "BAY.MOTOREN WERKE AG ST"
+    assert row.raw.SecurityDesc == "BAY.MOTOREN WERKE AG ST"
 
 
 @pytest.mark.parametrize(
@@ -116,8 +116,8 @@ def test_the_cached_form_keeps_raw_text_of_rejected_rows_only(raw_rows):
     cached = parsed.transform(keep_raw_of_rejected)
     assert cached.columns == parsed.columns
     good, bad = cached.orderBy("time").collect()
-    assert good.raw_ISIN is None and good.isin == "DE0005190003"
-    assert bad.raw_MinPrice == "-3"
+    assert good.raw is None and good.isin == "DE0005190003"
+    assert bad.raw.MinPrice == "-3"
     assert quarantine_rows(cached).collect() == quarantine_rows(parsed).collect()
 
 
