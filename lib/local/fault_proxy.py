@@ -35,6 +35,13 @@ FAULTS = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients drop connections here on purpose (and after a dropped one): no tracebacks."""
+
+
 class FaultProxy:
     def __init__(
         self,
@@ -79,8 +86,7 @@ class FaultProxy:
             return None
 
     def start(self) -> FaultProxy:
-        server = ThreadingHTTPServer((self._host, 0), _handler_for(self))
-        server.daemon_threads = True
+        server = _QuietServer((self._host, 0), _handler_for(self))
         threading.Thread(target=server.serve_forever, name="fault-proxy", daemon=True).start()
         self._server = server
         return self
@@ -113,9 +119,9 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 return
             if fault is not None:
                 status, code, message = FAULTS[fault]
-                self._answer(status, {"Content-Type": "application/xml"},
-                             ERROR_BODY.format(code=code, message=message,
-                                               n=proxy.requests).encode())  # fmt: skip
+                body = ERROR_BODY.format(code=code, message=message, n=proxy.requests).encode()
+                self._answer(status, {"Content-Type": "application/xml"}, body,
+                             head=self.command == "HEAD")  # fmt: skip
                 return
             upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
             try:
@@ -136,7 +142,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             for key, value in headers.items():
                 if key.lower() != "content-length":
                     self.send_header(key, value)
-            length = headers.get("Content-Length", headers.get("content-length"))
+            length = {k.lower(): v for k, v in headers.items()}.get("content-length")
+            # a HEAD answer has no body, but says how long the GET's would be
             self.send_header("Content-Length", str(length if head and length else len(body)))
             self.end_headers()
             if not head:
