@@ -23,10 +23,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from lib.local.background_server import BackgroundHttpServer
 
 MAX_FIELDS = 10
 FAULTS = ("429", "500", "drop")
@@ -145,7 +147,7 @@ def synthetic_accounts(count: int = 95) -> list[dict[str, Any]]:
     ]
 
 
-class FakeApiServer:
+class FakeApiServer(BackgroundHttpServer):
     def __init__(
         self,
         countries: Sequence[dict[str, Any]] | None = None,
@@ -173,31 +175,10 @@ class FakeApiServer:
             for key in ("cca2", "cca3", "ccn3"):
                 if record.get(key):
                     self._by_code[str(record[key]).upper()] = record
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "the server is not running"
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> FakeApiServer:
-        handler = _handler_for(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeApiServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ------------------------------------------------------------------ behaviour
 

@@ -22,6 +22,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from lib.local.background_server import BackgroundHttpServer
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate"}  # fmt: skip
 ERROR_BODY = (
@@ -36,13 +38,13 @@ FAULTS = {
 
 
 class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients drop connections here on purpose (and after a dropped one): no tracebacks."""
 
 
-class FaultProxy:
+class FaultProxy(BackgroundHttpServer):
+    server_class = _QuietServer
+
     def __init__(
         self,
         upstream: str,
@@ -63,15 +65,11 @@ class FaultProxy:
         self.faults: Counter[str] = Counter()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._host = host
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__(host)
 
     @property
     def endpoint_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the proxy is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     def draw(self) -> str | None:
         """The fault for the next request (None: forward it)."""
@@ -85,23 +83,8 @@ class FaultProxy:
                 value -= rate
             return None
 
-    def start(self) -> FaultProxy:
-        server = _QuietServer((self._host, 0), _handler_for(self))
-        threading.Thread(target=server.serve_forever, name="fault-proxy", daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
