@@ -105,10 +105,12 @@ class JobRunner:
 
     def run(self, start: date, end: date) -> tuple[float, Path, dict[str, Any]]:
         from jobs.xetra.__main__ import main
+        from lib.local.emulator import patched_environ
 
         self.runs += 1
         target = self.work / f"warm-{self.runs}"
-        with contextlib.redirect_stdout(io.StringIO()):  # the run summary: read from the state
+        # the run summary goes to stdout: the bench reads it from the state instead
+        with contextlib.redirect_stdout(io.StringIO()), patched_environ({"SPARK_MASTER": MASTER}):
             seconds, code = timed(lambda: main(job_args(self.data, target, start, end)))
         if code != 0:
             raise BenchError(f"the Xetra job exited {code} ({start}..{end})")
