@@ -91,26 +91,33 @@ class JobRunner:
     def __enter__(self) -> JobRunner:
         from jobs.xetra.job import XetraSettings
         from lib.config import load_config
+        from lib.local.emulator import patched_environ
         from lib.spark import SparkFactory
 
-        config = load_config("local", "xetra", XetraSettings, environ={**os.environ,
-                             "SPARK_MASTER": MASTER})  # fmt: skip
-        self.spark = SparkFactory.from_config(config).create_session(
-            app_name="bench-xetra", log_level="ERROR"
-        )
+        # the bench's master for this session and for every run's configuration
+        self._environ = patched_environ({"SPARK_MASTER": MASTER})
+        self._environ.__enter__()
+        try:
+            config = load_config("local", "xetra", XetraSettings)
+            self.spark = SparkFactory.from_config(config).create_session(
+                app_name="bench-xetra", log_level="ERROR"
+            )
+        except BaseException:
+            self._environ.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.spark.stop()
+        self._environ.__exit__(*exc_info)
 
     def run(self, start: date, end: date) -> tuple[float, Path, dict[str, Any]]:
         from jobs.xetra.__main__ import main
-        from lib.local.emulator import patched_environ
 
         self.runs += 1
         target = self.work / f"warm-{self.runs}"
         # the run summary goes to stdout: the bench reads it from the state instead
-        with contextlib.redirect_stdout(io.StringIO()), patched_environ({"SPARK_MASTER": MASTER}):
+        with contextlib.redirect_stdout(io.StringIO()):
             seconds, code = timed(lambda: main(job_args(self.data, target, start, end)))
         if code != 0:
             raise BenchError(f"the Xetra job exited {code} ({start}..{end})")

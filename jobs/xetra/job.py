@@ -235,22 +235,22 @@ def run(
     parsed = (
         raw.transform(with_file_date).transform(parse_trades).transform(keep_raw_of_rejected)
     ).persist(StorageLevel.MEMORY_AND_DISK)
-    figures: DataFrame | None = None
+    daily: DataFrame | None = None
     try:
         in_run = parsed.where(_date_filter("file_date", dates))
         if log_config is not None:
             _log_partitions(in_run, log_config)
         read = in_run.transform(row_counts).collect()
-        figures = (
+        daily = (
             parsed.transform(dedupe_trades)
             .transform(daily_figures)
             .transform(with_change(settings.lookback_days))
             .where(_date_filter("trade_date", dates))
         ).persist(StorageLevel.MEMORY_AND_DISK)
-        used = figures.transform(trade_counts).collect()
+        used = daily.transform(trade_counts).collect()
         report_values = [d.isoformat() for d in dates]
         write_partitions(
-            figures.select(*REPORT_COLUMNS).repartition("trade_date"),  # one file per date
+            daily.select(*REPORT_COLUMNS).repartition("trade_date"),  # one file per date
             report_uri,
             "trade_date",
             request.fmt,
@@ -267,8 +267,8 @@ def run(
         )
     finally:
         parsed.unpersist()
-        if figures is not None:
-            figures.unpersist()
+        if daily is not None:
+            daily.unpersist()
 
     per_date = _accounting(read, used, dates)
     for day in dates:

@@ -95,15 +95,6 @@ FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv$"
 # division in it keeps 14 decimals.
 EXACT = DecimalType(20, 8)
 
-TRADE_VALUES = (
-    "start_price",
-    "max_price",
-    "min_price",
-    "end_price",
-    "traded_volume",
-    "number_of_trades",
-)
-
 
 def _blank(column: Column) -> Column:
     return column.isNull() | (F.trim(column) == "")
@@ -219,7 +210,7 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
             F.col("kept.currency").alias("currency"),
             "trade_date",
             "time",
-            *[F.col(f"kept.{name}").alias(name) for name in TRADE_VALUES],
+            *[F.col(f"kept.{snake}").alias(snake) for _, snake in PRICES + COUNTS],
             "copies",
         )
     )

@@ -48,3 +48,9 @@ def run_job_process(source: str, target: str, endpoint_url: str, *extra: str):
         job_command(source, target, *extra), env=job_environment(endpoint_url),
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
+
+
+def collected(frame, *order):
+    """The rows now, ordered and held by the driver: later writes cannot change them."""
+    rows = frame.orderBy(*order).collect()
+    return frame.sparkSession.createDataFrame(rows, frame.schema)

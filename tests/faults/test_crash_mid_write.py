@@ -16,14 +16,13 @@ from chispa import assert_df_equality
 
 from jobs.xetra.__main__ import main
 from jobs.xetra.job import REPORT_TABLE, read_report
-from tests.faults.conftest import job_command, job_environment
+from tests.faults.conftest import collected, job_command, job_environment
 
 pytestmark = pytest.mark.spark
 
 
 def rows(frame):
-    ordered = frame.orderBy("trade_date", "isin")
-    return frame.sparkSession.createDataFrame(ordered.collect(), frame.schema)
+    return collected(frame, "trade_date", "isin")
 
 
 def keys(s3, bucket, prefix):

@@ -12,7 +12,7 @@ from jobs.xetra.__main__ import main
 from jobs.xetra.job import QUARANTINE_TABLE, read_report
 from lib.local.fault_proxy import FaultProxy
 from lib.spark.io import read_table
-from tests.faults.conftest import job_command, run_job_process
+from tests.faults.conftest import collected, job_command, run_job_process
 
 pytestmark = pytest.mark.spark
 
@@ -34,10 +34,6 @@ def summary_of(s3, bucket, prefix):
     return json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
 
 
-def rows(frame, *order):
-    return frame.sparkSession.createDataFrame(frame.orderBy(*order).collect(), frame.schema)
-
-
 def test_faults_on_a_tenth_of_requests_change_nothing(spark, s3, bucket, pds, moto_server):
     clean, faulty = f"s3://{bucket}/clean", f"s3://{bucket}/faulty"
     assert main(job_command(pds, clean)[3:]) == 0
@@ -51,13 +47,13 @@ def test_faults_on_a_tenth_of_requests_change_nothing(spark, s3, bucket, pds, mo
     assert sum(proxy.faults.values()) > 0.05 * proxy.requests
 
     order = ("trade_date", "isin")
-    assert_df_equality(rows(read_report(spark, faulty), *order),
-                       rows(read_report(spark, clean), *order))  # fmt: skip
+    assert_df_equality(collected(read_report(spark, faulty), *order),
+                       collected(read_report(spark, clean), *order))  # fmt: skip
     clean_quarantine = read_table(spark, f"{clean}/{QUARANTINE_TABLE}", "parquet")
     faulty_quarantine = read_table(spark, f"{faulty}/{QUARANTINE_TABLE}", "parquet")
     assert clean_quarantine.count() == 2  # the fixture's bad rows
     columns = clean_quarantine.columns
-    assert_df_equality(rows(faulty_quarantine.select(columns), *columns),
-                       rows(clean_quarantine, *columns))  # fmt: skip
+    assert_df_equality(collected(faulty_quarantine.select(columns), *columns),
+                       collected(clean_quarantine, *columns))  # fmt: skip
     clean_rows, faulty_rows = (summary_of(s3, bucket, p)["rows"] for p in ("clean", "faulty"))
     assert faulty_rows == clean_rows
