@@ -9,11 +9,11 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup java jars run run-countries test bench lint format package clean \
+.PHONY: help setup java jars run run-countries test bench lint format package clean jobs \
 	deploy-upload deploy-emr-step deploy-glue-job deploy-glue-run deploy-demo
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(PIP_STAMP) java jars ## .venv with pinned deps, Java 17+ check, Spark jars (no-op when done)
 
@@ -31,10 +31,10 @@ jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL
 	@$(PY) -m lib.spark.jars resolve
 
 run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic data)
-	$(PY) -m jobs.xetra.local_demo
+	$(PY) -m tooling.demos.xetra
 
 run-countries: setup ## extract + curate REST Countries on a local fake API and moto server
-	$(PY) -m jobs.countries.local_demo
+	$(PY) -m tooling.demos.countries
 
 test: setup ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -44,8 +44,8 @@ $(BENCH_STAMP): setup.py $(PIP_STAMP)
 	$(PY) -m pip install --quiet -e ".[spark,dev,bench]"
 	@touch $@
 
-bench: setup $(BENCH_STAMP) ## benchmarks against DuckDB/Polars/pandas, watchtower (needs ../shared)
-	$(PY) -m bench $(BENCH_ARGS)
+bench: setup $(BENCH_STAMP) ## tooling/bench: against DuckDB/Polars/pandas, watchtower (needs ../shared)
+	$(PY) -m tooling.bench $(BENCH_ARGS)
 
 lint: $(PIP_STAMP) ## ruff check and format check
 	$(PY) -m ruff check .
@@ -56,25 +56,28 @@ format: $(PIP_STAMP) ## format the code with ruff
 	$(PY) -m ruff format .
 
 package: $(PIP_STAMP) ## dist/: the deterministic --py-files archive and the wheel
-	$(PY) -m lib.deploy.package --out dist --wheel
+	$(PY) -m tooling.deploy.package --out dist --wheel
 
 ENV ?= dev
 JOB ?= xetra
 ARGS ?=
+jobs: $(PIP_STAMP) ## the deployable jobs the deploy tool finds under jobs/
+	$(PY) -m tooling.deploy jobs --env $(ENV)
+
 deploy-upload: $(PIP_STAMP) ## upload the release to deploy.artifacts_uri (ENV=dev)
-	$(PY) -m lib.deploy upload --env $(ENV)
+	$(PY) -m tooling.deploy upload --env $(ENV)
 
-deploy-emr-step: $(PIP_STAMP) ## add the job as an EMR step: CLUSTER=j-… ENV=dev ARGS="--start …"
-	$(PY) -m lib.deploy emr-step --env $(ENV) --job $(JOB) --cluster-id $(CLUSTER) --wait -- --env $(ENV) $(ARGS)
+deploy-emr-step: $(PIP_STAMP) ## add JOB as an EMR step: CLUSTER=j-… ENV=dev JOB=xetra ARGS="--start …"
+	$(PY) -m tooling.deploy emr-step --env $(ENV) --job $(JOB) --cluster-id $(CLUSTER) --wait -- --env $(ENV) $(ARGS)
 
-deploy-glue-job: $(PIP_STAMP) ## create or update the Glue job (ENV=dev)
-	$(PY) -m lib.deploy glue-job --env $(ENV) --job $(JOB)
+deploy-glue-job: $(PIP_STAMP) ## create or update the Glue job (ENV=dev JOB=xetra)
+	$(PY) -m tooling.deploy glue-job --env $(ENV) --job $(JOB)
 
 deploy-glue-run: $(PIP_STAMP) ## start the Glue job and wait: ENV=dev ARGS="--start …"
-	$(PY) -m lib.deploy glue-run --env $(ENV) --job $(JOB) --wait -- --env $(ENV) $(ARGS)
+	$(PY) -m tooling.deploy glue-run --env $(ENV) --job $(JOB) --wait -- --env $(ENV) $(ARGS)
 
 deploy-demo: setup ## upload + EMR cluster/step + Glue job/run + schedule against a local moto server
-	$(PY) -m lib.deploy.local_demo
+	$(PY) -m tooling.deploy.demo
 
 clean: ## remove build output (keeps .venv and .jars)
 	rm -rf dist build *.egg-info .pytest_cache .ruff_cache spark-warehouse metastore_db derby.log

@@ -19,8 +19,8 @@ ROOT = Path(__file__).parent
 VERSION = re.search(r'__version__ = "([^"]+)"', (ROOT / "lib" / "__init__.py").read_text())[1]
 
 # Third-party packages the library imports at run time: one list, also shipped to EMR (bootstrap)
-# and Glue (--additional-python-modules) by `python -m lib.deploy package`.
-RUNTIME = (ROOT / "lib/deploy/runtime-requirements.txt").read_text().split()
+# and Glue (--additional-python-modules) by `python -m tooling.deploy package`.
+RUNTIME = (ROOT / "lib/runtime-requirements.txt").read_text().split()
 SPARK = ["pyspark==3.5.6", "delta-spark==3.3.2"]
 DEV = [
     "pytest==9.2.0",

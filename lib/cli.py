@@ -1,4 +1,4 @@
-"""What every job's command line shares: --env, --set, --run-id, and loading the config once."""
+"""What every job's command line shares: --env, --set, --run-id, --conf-dir; Glue's arguments."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from lib.config import AppConfig, ConfigError, load_config
+from lib.config import ENVIRONMENTS, AppConfig, load_config
 
 
 def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--env", required=True, choices=("local", "dev", "prod"))
+    parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
     parser.add_argument("--run-id", help="an id for this run (default: random)")
     parser.add_argument(
         "--conf-dir",
@@ -34,22 +34,19 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def load_job_config(args: argparse.Namespace, job: str, schema: type) -> AppConfig | None:
-    """The job's configuration, or None after printing the reason (main then returns 2)."""
-    try:
-        return load_config(
-            args.env,
-            job=job,
-            job_schema=schema,
-            overrides=args.overrides,
-            conf_dir=getattr(args, "conf_dir", None),
-        )
-    except ConfigError as error:
-        usage_error(error)
-        return None
+def load_job_config(args: argparse.Namespace, job: str, schema: type | None) -> AppConfig:
+    """The job's configuration from the common options (raises lib.config.ConfigError)."""
+    return load_config(
+        args.env,
+        job=job,
+        job_schema=schema,
+        overrides=args.overrides,
+        conf_dir=getattr(args, "conf_dir", None),
+    )
 
 
 def usage_error(error: Any) -> int:
+    """Print ``error: <reason>`` on stderr; the exit code for wrong arguments (2)."""
     print(f"error: {error}", file=sys.stderr)
     return 2
 

@@ -8,11 +8,14 @@ from typing import Any
 
 REDACTED = "*****"
 
-# Key names whose values are secrets. Matches Spark's own spark.redaction.regex and more.
-SECRET_KEY_PATTERN = re.compile(
-    r"(?i)(secret|password|passwd|token|credential(?!s?\.provider)|access[._-]?key|"
-    r"api[._-]?key|private[._-]?key|session[._-]?key|authorization|signature|webhook)"
+# The words that make a key name a secret's: the one list behind the redactor (keys in mappings
+# and key=value pairs in text) and the config's refusal of secrets written as values. Matches
+# Spark's own spark.redaction.regex and more; `credentials.provider` names a class, not a secret.
+SENSITIVE_NAME_WORDS = (
+    r"secret|password|passwd|token|credential(?!s?\.provider)|access[._-]?key|api[._-]?key|"
+    r"private[._-]?key|session[._-]?key|authorization|signature|webhook"
 )
+SECRET_KEY_PATTERN = re.compile(f"(?i)({SENSITIVE_NAME_WORDS})")
 
 
 def is_secret_key(key: str) -> bool:
@@ -43,8 +46,7 @@ _TEXT_PATTERNS = (
     # key=value / "key": "value" pairs whose key names a secret
     (
         re.compile(
-            r"(?i)([\"']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_.-]?key|"
-            r"private[_-]?key|session[_-]?key|signature)[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
+            rf"(?i)([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
             r"([^\"'\s,;&}]+)"
         ),
         r"\1" + REDACTED,

@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def emulator():
     """A moto server on a free port for the whole run, its address in the environment."""
-    from lib.local.emulator import S3Emulator
+    from tooling.local.emulator import S3Emulator
 
     with S3Emulator() as server, pytest.MonkeyPatch.context() as patch:
         for key, value in server.environment().items():
@@ -116,7 +116,7 @@ def put_empty_objects(s3):
 @pytest.fixture(scope="session")
 def country_records():
     """The real 250 REST Countries records when ../shared is there, else the built-in fixture."""
-    from lib.local.api_server import load_countries
+    from tooling.local.api_server import load_countries
 
     return load_countries()
 
@@ -124,7 +124,7 @@ def country_records():
 @pytest.fixture
 def api(country_records):
     """The fake REST API server on a free port."""
-    from lib.local.api_server import FakeApiServer
+    from tooling.local.api_server import FakeApiServer
 
     with FakeApiServer(countries=country_records) as server:
         yield server

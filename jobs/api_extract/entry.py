@@ -2,8 +2,8 @@
 
 import sys
 
-from jobs.api_extract.__main__ import build_parser, main
-from lib.cli import runtime_argv
+from jobs.api_extract.__main__ import JOB
+from lib.runner import run_entry
 
 if __name__ == "__main__":
-    sys.exit(main(runtime_argv(sys.argv[1:], build_parser())))
+    sys.exit(run_entry(JOB, sys.argv[1:]))

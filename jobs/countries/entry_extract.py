@@ -5,8 +5,8 @@ Glue passes only --key value arguments, so the sub-command is fixed by the scrip
 
 import sys
 
-from jobs.countries.__main__ import build_parser, main
-from lib.cli import runtime_argv
+from jobs.countries.__main__ import JOB
+from lib.runner import run_entry
 
 if __name__ == "__main__":
-    sys.exit(main(["extract", *runtime_argv(sys.argv[1:], build_parser())]))
+    sys.exit(run_entry(JOB, sys.argv[1:], leading=["extract"]))

@@ -20,10 +20,11 @@ from jobs.countries.transform import (
     quarantine,
     with_reject_reason,
 )
-from lib.api import ApiSourceConfig
 from lib.http import HttpClient
+from lib.http.sources import ApiSourceConfig
 from lib.landing import LandingRun, manifest_part_uris, read_manifest
 from lib.logging.logger import Logger
+from lib.runner import JobFailed
 from lib.spark.io import write_partitions
 from lib.storage import ObjectStore, join_uri, spark_uri
 
@@ -52,9 +53,14 @@ class CountriesSettings:
     fields_per_request: int = MAX_FIELDS_PER_REQUEST
 
 
-class ExtractionFailed(RuntimeError):
+class ExtractionFailed(JobFailed):
+    """Requests that finally failed; nothing was committed (the run's summary lists them)."""
+
     def __init__(self, failed: list[str]) -> None:
-        super().__init__(f"{len(failed)} request(s) failed: {', '.join(failed[:20])}")
+        super().__init__(
+            f"{len(failed)} request(s) failed, nothing committed: {', '.join(failed[:20])}",
+            summary={"status": "failed", "failed_urls": failed},
+        )
         self.failed = failed
 
 

@@ -2,13 +2,13 @@
 
     spark-submit --py-files datalake_etl-<version>.zip jobs/xetra/entry.py --env dev ...
 
-Under Glue the arguments come through awsglue.utils.getResolvedOptions (lib.cli.runtime_argv).
+Under Glue the arguments come through awsglue.utils.getResolvedOptions (lib.runner.run_entry).
 """
 
 import sys
 
-from jobs.xetra.__main__ import build_parser, main
-from lib.cli import runtime_argv
+from jobs.xetra.__main__ import JOB
+from lib.runner import run_entry
 
 if __name__ == "__main__":
-    sys.exit(main(runtime_argv(sys.argv[1:], build_parser())))
+    sys.exit(run_entry(JOB, sys.argv[1:]))

@@ -1,4 +1,11 @@
-"""The AWS interface: sessions and clients, S3 helpers, secrets, retry, CloudWatch Logs sink."""
+"""The AWS interface: sessions and clients, S3 helpers, secrets, retry.
+
+The CloudWatch Logs sink is a logging handler: it lives in lib.logging.cloudwatch and takes its
+client from here. `lib.aws.CloudwatchLogs` and `lib.aws.logs.CloudwatchLogs` still name it (loaded
+on first use, so importing lib.aws never imports lib.logging).
+"""
+
+from typing import Any
 
 from lib.aws.client import AWS
 from lib.aws.errors import (
@@ -11,7 +18,6 @@ from lib.aws.errors import (
     SecretError,
     SecretNotFound,
 )
-from lib.aws.logs import CloudwatchLogs
 from lib.aws.retry import retry
 from lib.aws.s3 import S3, DeleteResult, S3Object, parse_s3_uri
 
@@ -20,7 +26,6 @@ __all__ = [
     "S3",
     "AwsAccessDenied",
     "AwsError",
-    "CloudwatchLogs",
     "DeleteResult",
     "S3AccessDenied",
     "S3BucketNotFound",
@@ -32,3 +37,11 @@ __all__ = [
     "parse_s3_uri",
     "retry",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CloudwatchLogs":
+        from lib.logging.cloudwatch import CloudwatchLogs
+
+        return CloudwatchLogs
+    raise AttributeError(f"module 'lib.aws' has no attribute {name!r}")

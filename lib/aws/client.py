@@ -17,10 +17,38 @@ import os
 import threading
 from typing import Any
 
-from lib.aws.logs import CloudwatchLogs
 from lib.aws.s3 import S3
 from lib.aws.secrets import Secrets
 from lib.config import AwsConfig
+
+
+def client_config(region: str | None, max_attempts: int, retry_mode: str = "standard") -> Any:
+    """The botocore Config every client of the library gets: region and explicit retries."""
+    from botocore.config import Config
+
+    return Config(
+        region_name=region,
+        retries={"total_max_attempts": max_attempts, "mode": retry_mode},
+    )
+
+
+def new_client(
+    service: str,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_attempts: int = 10,
+    retry_mode: str = "standard",
+) -> Any:
+    """A boto3 client on its own session (for objects that outlive a pickle, like log sinks)."""
+    import boto3
+
+    session = boto3.session.Session(region_name=region, profile_name=profile)
+    return session.client(
+        service,
+        endpoint_url=endpoint_url,
+        config=client_config(region, max_attempts, retry_mode),
+    )
 
 
 class AWS:
@@ -77,12 +105,7 @@ class AWS:
             return self._session
 
     def client_config(self) -> Any:
-        from botocore.config import Config
-
-        return Config(
-            region_name=self.region,
-            retries={"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
-        )
+        return client_config(self.region, self.max_attempts, self.retry_mode)
 
     def client(self, service: str) -> Any:
         """The cached boto3 client for `service` (thread-safe: boto3 clients are)."""
@@ -104,8 +127,15 @@ class AWS:
         log_stream_name: str,
         log_level: str | int = "INFO",
         **options: Any,
-    ) -> CloudwatchLogs:
-        """A batched CloudWatch Logs sink in this account/region (see lib.aws.logs)."""
+    ) -> Any:
+        """A batched CloudWatch Logs sink in this account/region (lib.logging.cloudwatch).
+
+        The sink is a logging handler and lives with the other sinks in lib.logging; it is
+        imported here, when called, for the predecessors' documented ``aws.logs(...)``: loading
+        lib.aws never loads lib.logging.
+        """
+        from lib.logging.cloudwatch import CloudwatchLogs
+
         return CloudwatchLogs(
             region=self.region,
             log_group_name=log_group_name,

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lib.aws.logs import CloudwatchLogs
+from lib.logging.cloudwatch import CloudwatchLogs
 from lib.logging.logger import Logger
 
 

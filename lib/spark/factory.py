@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
 from lib.redact import redact_mapping
 from lib.spark import jars as jar_registry
+from lib.spark.delta import DELTA_CATALOG, DELTA_EXTENSION, DELTA_SPARK_CONF
 from lib.spark.java import JavaError, check_java
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ S3A_ABSTRACT_FILESYSTEM = "org.apache.hadoop.fs.s3a.S3A"
 S3A_COMMITTER_FACTORY = "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory"
 PATH_OUTPUT_COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
 BINDING_PARQUET_COMMITTER = "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"
-DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
-DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 ANONYMOUS_PROVIDER = "org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider"
 SIMPLE_PROVIDER = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
 # Emulator credentials when the environment has none (moto accepts any).
@@ -176,8 +175,7 @@ class SparkFactory:
         if self.committer != "platform":
             conf.update(self._committer_conf())
         if self.delta:
-            conf["spark.sql.extensions"] = DELTA_EXTENSION
-            conf["spark.sql.catalog.spark_catalog"] = DELTA_CATALOG
+            conf.update(DELTA_SPARK_CONF)
             if self.profile == "local" and self.shuffle_partitions:
                 # Delta rebuilds table state with 50 partitions by default: far too many locally
                 conf["spark.databricks.delta.snapshotPartitions"] = str(self.shuffle_partitions)

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from jobs.xetra.generator import date_range, day_files
+from tooling.generators.xetra import date_range, day_files
 
 START, END = date(2024, 1, 8), date(2024, 1, 12)  # Mon..Fri
 BAD_LINES = (

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.xetra.generator import day_files
 from jobs.xetra.job import read_sources
 from jobs.xetra.transform import dedupe_trades, parse_trades, with_file_date
 from lib.storage import StoredObject
+from tooling.generators.xetra import day_files
 
 pytestmark = pytest.mark.spark
 DAY = date(2024, 1, 4)

@@ -10,7 +10,7 @@ import random
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from lib.aws.logs import CloudwatchLogs
+from lib.logging.cloudwatch import CloudwatchLogs
 
 
 class _Body:

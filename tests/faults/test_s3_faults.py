@@ -10,9 +10,9 @@ from chispa import assert_df_equality
 
 from jobs.xetra.__main__ import main
 from jobs.xetra.job import QUARANTINE_TABLE, read_report
-from lib.local.fault_proxy import FaultProxy
 from lib.spark.io import read_table
 from tests.faults.conftest import collected, job_command, run_job_process
+from tooling.local.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.spark
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from jobs.xetra.__main__ import main
-from jobs.xetra.generator import day_files
+from tooling.generators.xetra import day_files
 
 pytestmark = pytest.mark.spark
 WEBHOOK_SECRET = "T0SECRET/B0SECRET/zzWebhookTokenzz"

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 from jobs.countries.__main__ import main
 from jobs.countries.job import ALL_FIELDS, field_groups
 from lib.landing import LandingRun, read_manifest
-from lib.local.api_server import FakeApiServer
 from lib.storage import ObjectStore
+from tooling.local.api_server import FakeApiServer
 
 DAY = "2024-05-06"
 

@@ -11,8 +11,8 @@ import pytest
 from chispa import assert_df_equality
 
 from jobs.xetra.__main__ import main
-from jobs.xetra.generator import date_range, day_files
 from jobs.xetra.job import read_report
+from tooling.generators.xetra import date_range, day_files
 
 pytestmark = pytest.mark.spark
 

@@ -1,0 +1,113 @@
+"""Pagination styles over an HttpClient: page numbers, offsets, a cursor in the body, Link headers.
+
+    for response in paginate_cursor(client, "/v2/accounts", cursor_field="next_cursor"): ...
+
+Each yields the raw responses, in order; lib.http.sources lands them unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from lib.http.client import HttpClient, HttpError, Response
+
+
+def paginate_pages(
+    client: HttpClient,
+    path: str,
+    page_size: int,
+    items_field: str | None = None,
+    page_param: str = "page",
+    size_param: str = "per_page",
+    first_page: int = 1,
+    params: Mapping[str, Any] | None = None,
+) -> Iterator[Response]:
+    """page=1,2,… until a page has fewer than `page_size` items."""
+    page = first_page
+    while True:
+        response = client.get(path, {**(params or {}), page_param: page, size_param: page_size})
+        yield response
+        body = response.json()
+        items = body[items_field] if items_field else body
+        if len(items) < page_size:
+            return
+        page += 1
+
+
+def paginate_offset(
+    client: HttpClient,
+    path: str,
+    limit: int,
+    items_field: str | None = None,
+    offset_param: str = "offset",
+    limit_param: str = "limit",
+    params: Mapping[str, Any] | None = None,
+) -> Iterator[Response]:
+    """offset=0,limit,2·limit,… until a page has fewer than `limit` items."""
+    offset = 0
+    while True:
+        response = client.get(path, {**(params or {}), offset_param: offset, limit_param: limit})
+        yield response
+        body = response.json()
+        items = body[items_field] if items_field else body
+        if len(items) < limit:
+            return
+        offset += limit
+
+
+def paginate_cursor(
+    client: HttpClient,
+    path: str,
+    cursor_field: str = "next_cursor",
+    cursor_param: str = "cursor",
+    params: Mapping[str, Any] | None = None,
+    max_pages: int = 100_000,
+) -> Iterator[Response]:
+    """Follow the next token in the body (``{"next_cursor": "…"}``) until it is empty."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(max_pages):
+        query = dict(params or {})
+        if cursor:
+            query[cursor_param] = cursor
+        response = client.get(path, query)
+        yield response
+        cursor = _dig(response.json(), cursor_field)
+        if not cursor:
+            return
+        if cursor in seen:
+            raise HttpError(response.url, response.status, f"cursor {cursor!r} repeats")
+        seen.add(cursor)
+    raise HttpError(client.url(path), None, f"more than {max_pages} pages")
+
+
+def paginate_link_header(
+    client: HttpClient, path: str, params: Mapping[str, Any] | None = None
+) -> Iterator[Response]:
+    """Follow ``Link: <…>; rel="next"`` headers (GitHub style)."""
+    next_url: str | None = client.url(path)
+    query = params
+    while next_url:
+        response = client.get(next_url, query)
+        yield response
+        query = None  # the next link carries its own query
+        next_url = _next_link(response.headers.get("Link") or response.headers.get("link"))
+
+
+def _next_link(header: str | None) -> str | None:
+    if not header:
+        return None
+    for part in header.split(","):
+        segments = [segment.strip() for segment in part.split(";")]
+        if any(segment.replace(" ", "") in ('rel="next"', "rel=next") for segment in segments[1:]):
+            return segments[0].strip("<>")
+    return None
+
+
+def _dig(body: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(body, Mapping):
+            return None
+        body = body.get(part)
+    return body

@@ -1,0 +1,610 @@
+"""A batched CloudWatch Logs sink that loses nothing silently; usable on Spark executors.
+
+    sink = CloudwatchLogs(region="eu-west-1", log_group_name="/datalake-etl/dev",
+                          log_stream_name="xetra/driver", log_level="INFO")
+    sink.create_log_group(retention_days=30, tags={"project": "datalake-etl"})
+    logger = Logger(loggers=[sink])
+    ...
+    sink.close()                        # or `with sink:`; logging.shutdown() also flushes it
+
+PutLogEvents as the service defines it today (no sequence tokens; several writers may share a
+stream): a batch holds 1..10,000 events and at most 1,048,576 bytes, counted as UTF-8 bytes + 26
+per event; its events are in time order (ties keep insertion order) and span at most 24 hours.
+Events more than 2 h in the future, more than 14 days old or older than the retention are
+rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback with the reason.
+
+* Buffering: events wait in memory until a batch is full (count or bytes), the oldest is older
+  than `flush_interval`, or on ``flush()``/``close()``/leaving a ``with`` block/the end of an
+  executor task (see lib.logging.executor). A background thread does the timed flushes; the
+  logging call itself only formats and appends (with ``flush_interval=0`` there is no thread:
+  the caller sends each full batch itself). The buffer is bounded (`max_buffer_events`,
+  `max_buffer_bytes`): past the cap the caller flushes, and what still does not fit goes to the
+  fallback with reason ``buffer_full``.
+* Messages over `max_message_bytes` (256 KiB by default, overhead included) are split at UTF-8
+  character boundaries; empty messages are sent as one space.
+* Failures left after botocore's own retries: throttling and 5xx are retried with full-jitter
+  backoff until `max_attempts` or the flush deadline; a missing stream (or group) is created once
+  and the batch retried; access denied stops all calls to CloudWatch and warns once.
+* Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
+  stderr, with the reason). ``snapshot()`` counters always satisfy
+  ``enqueued == sent + to_fallback + dropped + pending``.
+* Thread-safe; fork-safe (a child process starts empty: it never re-sends its parent's buffer);
+  picklable as configuration only (the boto3 client is created lazily in the process using it).
+* Records that botocore itself logs while this sink is sending are ignored (no recursion when a
+  user turns on botocore DEBUG logging with this sink attached to the root logger).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from lib.aws.client import new_client
+from lib.aws.errors import ACCESS_DENIED_CODES, THROTTLING_CODES, TRANSIENT_CODES, error_code
+from lib.logging.base import BaseLogger, JsonFormatter
+
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_EVENT_BYTES = 262_144
+MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    timestamp: int  # ms since the epoch
+    seq: int  # insertion order, to keep ties stable
+    message: str
+    size: int  # UTF-8 bytes + 26
+
+
+def event_size(message: str) -> int:
+    return len(message.encode("utf-8")) + EVENT_OVERHEAD_BYTES
+
+
+def split_message(message: str, max_event_bytes: int = MAX_EVENT_BYTES) -> list[str]:
+    """Pieces of at most `max_event_bytes` (overhead included), cut between UTF-8 characters."""
+    if not message:
+        return [" "]
+    limit = max_event_bytes - EVENT_OVERHEAD_BYTES
+    if limit < 4:
+        raise ValueError("max_event_bytes is too small to hold a character")
+    data = message.encode("utf-8")
+    if len(data) <= limit:
+        return [message]
+    pieces = []
+    start = 0
+    while start < len(data):
+        end = min(start + limit, len(data))
+        # step back off continuation bytes (10xxxxxx) so we cut before a character starts
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces
+
+
+def plan_batches(
+    events: Iterable[LogEvent],
+    max_events: int = MAX_BATCH_EVENTS,
+    max_bytes: int = MAX_BATCH_BYTES,
+    max_span_ms: int = MAX_BATCH_SPAN_MS,
+) -> list[list[LogEvent]]:
+    """Sort by time (stable) and cut into batches within the count, byte and 24 h limits."""
+    batches: list[list[LogEvent]] = []
+    current: list[LogEvent] = []
+    current_bytes = 0
+    for event in sorted(events, key=lambda e: (e.timestamp, e.seq)):
+        if current and (
+            len(current) >= max_events
+            or current_bytes + event.size > max_bytes
+            or event.timestamp - current[0].timestamp > max_span_ms
+        ):
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(event)
+        current_bytes += event.size
+    if current:
+        batches.append(current)
+    return batches
+
+
+class CloudwatchLogs(BaseLogger):
+    """The sink (a logging.Handler). See the module documentation for its guarantees."""
+
+    def __init__(
+        self,
+        region: str | None = None,
+        log_group_name: str = "",
+        log_stream_name: str = "",
+        log_level: str | int = "INFO",
+        use_batches: bool = True,
+        batch_size: int = MAX_BATCH_EVENTS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        max_message_bytes: int = MAX_EVENT_BYTES,
+        flush_interval: float = 5.0,
+        max_buffer_events: int = 200_000,
+        max_buffer_bytes: int = 32 * 1024 * 1024,
+        max_attempts: int = 8,
+        backoff_multiplier: float = 0.1,
+        max_backoff: float = 5.0,
+        flush_deadline: float = 30.0,
+        botocore_max_attempts: int = 3,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        fallback: IO[str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not log_group_name or not log_stream_name:
+            raise ValueError("log_group_name and log_stream_name are required")
+        if not 1 <= batch_size <= MAX_BATCH_EVENTS:
+            raise ValueError(f"batch_size must be 1..{MAX_BATCH_EVENTS}")
+        if not EVENT_OVERHEAD_BYTES < max_batch_bytes <= MAX_BATCH_BYTES:
+            raise ValueError(f"max_batch_bytes must be at most {MAX_BATCH_BYTES}")
+        super().__init__(log_level, JsonFormatter())
+        self._config = {
+            key: value
+            for key, value in locals().items()
+            if key not in ("self", "__class__", "fallback")
+        }
+        self.region = region
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
+        self.use_batches = use_batches
+        self.batch_size = batch_size
+        self.max_batch_bytes = min(max_batch_bytes, MAX_BATCH_BYTES)
+        self.max_message_bytes = min(max_message_bytes, self.max_batch_bytes)
+        self.flush_interval = flush_interval
+        self.max_buffer_events = max_buffer_events
+        self.max_buffer_bytes = max_buffer_bytes
+        self.max_attempts = max_attempts
+        self.backoff_multiplier = backoff_multiplier
+        self.max_backoff = max_backoff
+        self.flush_deadline = flush_deadline
+        self.botocore_max_attempts = botocore_max_attempts
+        self.endpoint_url = endpoint_url
+        self.profile = profile
+        self._fallback = fallback
+        self._clock = clock
+        self._sleep = sleep
+        self._start_process_state()
+
+    # ------------------------------------------------------------------ process state
+
+    def _start_process_state(self) -> None:
+        """Everything that must not cross a fork or a pickle: locks, buffer, client, thread."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._send_lock = threading.RLock()
+        self._local = threading.local()
+        self._buffer: list[LogEvent] = []
+        self._buffer_bytes = 0
+        self._seq = 0
+        self._client: Any = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stopping = False
+        self._closed = False
+        self._disabled: str | None = None
+        self._counters = dict.fromkeys(
+            (
+                "enqueued",
+                "sent",
+                "to_fallback",
+                "dropped",
+                "in_flight",
+                "bytes_sent",
+                "put_calls",
+                "retries",
+                "throttled",
+                "rejected_too_old",
+                "rejected_too_new",
+                "rejected_expired",
+                "split_messages",
+                "streams_created",
+            ),
+            0,
+        )
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            self._start_process_state()  # a forked child: start empty, never re-send
+
+    def __reduce__(self):
+        return (_rebuild_cloudwatch_logs, (dict(self._config),))
+
+    # ------------------------------------------------------------------ boto3
+
+    @property
+    def client(self) -> Any:
+        self._check_process()
+        if self._client is None:
+            self._client = new_client(
+                "logs",
+                region=self.region,
+                profile=self.profile,
+                endpoint_url=self.endpoint_url,
+                max_attempts=self.botocore_max_attempts,
+            )
+        return self._client
+
+    def create_log_group(
+        self,
+        retention_days: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        raise_if_exists: bool = False,
+    ) -> bool:
+        """Create the group (True) or find it there (False); set retention when given."""
+        if retention_days is not None and retention_days not in RETENTION_DAYS:
+            raise ValueError(
+                f"retention_days={retention_days} is not accepted by CloudWatch; "
+                f"use one of {sorted(RETENTION_DAYS)}"
+            )
+        arguments: dict[str, Any] = {"logGroupName": self.log_group_name}
+        if tags:
+            arguments["tags"] = dict(tags)
+        created = True
+        with self._sending():
+            try:
+                self.client.create_log_group(**arguments)
+            except ClientError as error:
+                if error_code(error) != "ResourceAlreadyExistsException" or raise_if_exists:
+                    raise
+                created = False
+            if retention_days is not None:
+                self.client.put_retention_policy(
+                    logGroupName=self.log_group_name, retentionInDays=retention_days
+                )
+        return created
+
+    def create_log_stream(self) -> bool:
+        with self._sending():
+            try:
+                self.client.create_log_stream(
+                    logGroupName=self.log_group_name, logStreamName=self.log_stream_name
+                )
+            except ClientError as error:
+                if error_code(error) == "ResourceAlreadyExistsException":
+                    return False
+                raise
+        with self._lock:
+            self._counters["streams_created"] += 1
+        return True
+
+    # ------------------------------------------------------------------ logging.Handler
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # botocore's own records while this thread sends: never loop back into CloudWatch, and
+        # never wait for the handler lock that a flushing caller may hold
+        if getattr(self._local, "sending", False):
+            return False
+        return super().handle(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._check_process()
+            self.enqueue(self.format(record), int(record.created * 1000))
+        except Exception as error:
+            self._count_failure(error)
+
+    def write(self, record: logging.LogRecord, line: str) -> None:  # pragma: no cover - emit
+        self.enqueue(line, int(record.created * 1000))
+
+    def enqueue(self, message: str, timestamp_ms: int | None = None) -> None:
+        """Buffer one message (split when oversized) for delivery."""
+        self._check_process()
+        timestamp = int(self._clock() * 1000) if timestamp_ms is None else timestamp_ms
+        pieces = split_message(message, self.max_message_bytes)
+        overflow: list[LogEvent] = []
+        with self._lock:
+            if len(pieces) > 1:
+                self._counters["split_messages"] += 1
+            for piece in pieces:
+                event = LogEvent(timestamp, self._seq, piece, event_size(piece))
+                self._seq += 1
+                self._counters["enqueued"] += 1
+                self._buffer.append(event)
+                self._buffer_bytes += event.size
+            if self._closed:
+                overflow, self._buffer, self._buffer_bytes = self._buffer, [], 0
+                self._counters["in_flight"] += len(overflow)
+            full = (
+                len(self._buffer) >= self.batch_size or self._buffer_bytes >= self.max_batch_bytes
+            )
+            over_cap = (
+                len(self._buffer) > self.max_buffer_events
+                or self._buffer_bytes > self.max_buffer_bytes
+            )
+        if overflow:
+            self._to_fallback(overflow, "closed")
+            return
+        if not self.use_batches:
+            self.flush()
+            return
+        if over_cap:
+            self.flush()
+            self._shed_over_cap()
+        elif self.flush_interval <= 0:
+            if full:  # no background thread: the caller sends full batches itself
+                self.flush()
+        else:
+            self._ensure_thread()
+            if full:
+                self._wake.set()
+
+    def _shed_over_cap(self) -> None:
+        with self._lock:
+            shed: list[LogEvent] = []
+            while self._buffer and (
+                len(self._buffer) > self.max_buffer_events
+                or self._buffer_bytes > self.max_buffer_bytes
+            ):
+                event = self._buffer.pop(0)
+                self._buffer_bytes -= event.size
+                shed.append(event)
+            self._counters["in_flight"] += len(shed)
+        if shed:
+            self._to_fallback(shed, "buffer_full")
+
+    # ------------------------------------------------------------------ flushing
+
+    def flush(self) -> None:
+        """Send everything buffered now (up to the flush deadline)."""
+        self._check_process()
+        deadline = self._clock() + self.flush_deadline
+        with self._send_lock:
+            with self._lock:
+                events, self._buffer, self._buffer_bytes = self._buffer, [], 0
+                self._counters["in_flight"] += len(events)
+            for batch in plan_batches(events, self.batch_size, self.max_batch_bytes):
+                self._deliver(batch, deadline)
+
+    def close(self) -> None:
+        self._check_process()
+        if self._closed:
+            return
+        self._stopping = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.flush_deadline + 5)
+        self.flush()
+        with self._lock:
+            self._closed = True
+        super().close()
+
+    def __enter__(self) -> CloudwatchLogs:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None or self._stopping or self.flush_interval <= 0:
+            return
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._run_flusher, name=f"cloudwatch-{self.log_stream_name}", daemon=True
+            )
+        self._thread.start()
+
+    def _run_flusher(self) -> None:
+        self._local.sending = True  # everything this thread logs comes from sending
+        pid = os.getpid()
+        while not self._stopping and os.getpid() == pid:
+            self._wake.wait(timeout=max(0.05, self.flush_interval / 4))
+            self._wake.clear()
+            if self._stopping:
+                return
+            with self._lock:
+                oldest = self._buffer[0].timestamp if self._buffer else None
+                full = (
+                    len(self._buffer) >= self.batch_size
+                    or self._buffer_bytes >= self.max_batch_bytes
+                )
+            due = oldest is not None and (
+                self._clock() * 1000 - oldest >= self.flush_interval * 1000
+            )
+            if full or due:
+                try:
+                    self.flush()
+                except Exception as error:  # never let the thread die silently
+                    self._count_failure(error)
+
+    # ------------------------------------------------------------------ delivery
+
+    def _deliver(self, batch: list[LogEvent], deadline: float) -> None:
+        if self._disabled:
+            self._to_fallback(batch, self._disabled)
+            return
+        attempt = 0
+        created = False
+        with self._sending():
+            while True:
+                try:
+                    with self._lock:
+                        self._counters["put_calls"] += 1
+                    response = self.client.put_log_events(
+                        logGroupName=self.log_group_name,
+                        logStreamName=self.log_stream_name,
+                        logEvents=[{"timestamp": e.timestamp, "message": e.message} for e in batch],
+                    )
+                except ClientError as error:
+                    code = error_code(error)
+                    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+                    if code == "ResourceNotFoundException" and not created:
+                        created = True
+                        if self._create_destination():
+                            continue
+                        self._to_fallback(batch, "resource_not_found")
+                        return
+                    if code in ACCESS_DENIED_CODES:
+                        self._disable(f"access_denied:{code}")
+                        self._to_fallback(batch, f"access_denied:{code}")
+                        return
+                    if code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500:
+                        if not self._backoff(attempt, deadline, throttled=code in THROTTLING_CODES):
+                            self._to_fallback(batch, f"gave_up:{code or status}")
+                            return
+                        attempt += 1
+                        continue
+                    self._to_fallback(batch, f"error:{code or status}")
+                    return
+                except (NoCredentialsError, PartialCredentialsError, NoRegionError) as error:
+                    # not transient: retrying cannot help, and every later call would fail too
+                    self._disable(f"unusable_client:{type(error).__name__}")
+                    self._to_fallback(batch, f"unusable_client:{type(error).__name__}")
+                    return
+                except (BotoCoreError, ConnectionError) as error:
+                    if not self._backoff(attempt, deadline, throttled=False):
+                        self._to_fallback(batch, f"gave_up:{type(error).__name__}")
+                        return
+                    attempt += 1
+                    continue
+                self._account(batch, response)
+                return
+
+    def _backoff(self, attempt: int, deadline: float, throttled: bool) -> bool:
+        delay = random.random() * min(self.max_backoff, self.backoff_multiplier * 2**attempt)
+        with self._lock:
+            if throttled:
+                self._counters["throttled"] += 1
+            if attempt + 1 >= self.max_attempts or self._clock() + delay > deadline:
+                return False
+            self._counters["retries"] += 1
+        self._sleep(delay)
+        return True
+
+    def _create_destination(self) -> bool:
+        try:
+            self.create_log_stream()
+        except ClientError as error:
+            if error_code(error) != "ResourceNotFoundException":
+                return False
+            try:
+                self.create_log_group()
+                self.create_log_stream()
+            except ClientError:
+                return False
+        return True
+
+    def _account(self, batch: list[LogEvent], response: Mapping[str, Any]) -> None:
+        info = response.get("rejectedLogEventsInfo") or {}
+        too_new_from = info.get("tooNewLogEventStartIndex")  # inclusive
+        too_old_to = info.get("tooOldLogEventEndIndex")  # exclusive
+        expired_to = info.get("expiredLogEventEndIndex")  # exclusive
+        rejected: dict[str, list[LogEvent]] = {}
+        accepted: list[LogEvent] = []
+        for index, event in enumerate(batch):
+            if too_new_from is not None and index >= too_new_from:
+                rejected.setdefault("too_new", []).append(event)
+            elif expired_to is not None and index < expired_to:
+                rejected.setdefault("expired", []).append(event)
+            elif too_old_to is not None and index < too_old_to:
+                rejected.setdefault("too_old", []).append(event)
+            else:
+                accepted.append(event)
+        with self._lock:
+            self._counters["sent"] += len(accepted)
+            self._counters["in_flight"] -= len(accepted)
+            self._counters["bytes_sent"] += sum(event.size for event in accepted)
+            for reason, events in rejected.items():
+                self._counters[f"rejected_{reason}"] += len(events)
+        for reason, events in rejected.items():
+            self._to_fallback(events, f"rejected_{reason}")
+
+    def _disable(self, reason: str) -> None:
+        with self._lock:
+            first = self._disabled is None
+            self._disabled = reason
+        if first:
+            self._write_stderr(
+                f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name} is off "
+                f"({reason}); further events go to the fallback on stderr\n"
+            )
+
+    def _to_fallback(self, events: list[LogEvent], reason: str) -> None:
+        lines = "".join(
+            json.dumps(
+                {
+                    "fallback": "cloudwatch",
+                    "reason": reason,
+                    "log_group": self.log_group_name,
+                    "log_stream": self.log_stream_name,
+                    "timestamp": event.timestamp,
+                    "message": event.message,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for event in events
+        )
+        delivered = self._write_stderr(lines)
+        with self._lock:
+            self._counters["in_flight"] -= len(events)
+            self._counters["to_fallback" if delivered else "dropped"] += len(events)
+
+    def _write_stderr(self, text: str) -> bool:
+        stream = self._fallback or sys.stderr
+        try:
+            stream.write(text)
+            stream.flush()
+        except Exception:
+            return False
+        return True
+
+    def _sending(self) -> _SendingScope:
+        return _SendingScope(self._local)
+
+    # ------------------------------------------------------------------ figures
+
+    def snapshot(self) -> dict[str, int]:
+        """Counters; enqueued == sent + to_fallback + dropped + pending at every moment."""
+        self._check_process()
+        with self._lock:
+            figures = dict(self._counters)
+            figures["pending"] = len(self._buffer) + figures.pop("in_flight")
+            figures["buffered_bytes"] = self._buffer_bytes
+        return figures
+
+
+class _SendingScope:
+    """Marks the current thread as sending, so records it causes are not re-enqueued."""
+
+    def __init__(self, local: threading.local) -> None:
+        self._local = local
+        self._previous = False
+
+    def __enter__(self) -> None:
+        self._previous = getattr(self._local, "sending", False)
+        self._local.sending = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._local.sending = self._previous
+
+
+def _rebuild_cloudwatch_logs(config: dict[str, Any]) -> CloudwatchLogs:
+    return CloudwatchLogs(**config)

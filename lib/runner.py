@@ -1,0 +1,211 @@
+"""The one run lifecycle every job goes through: a job's `__main__` says only what is its own.
+
+    JOB = JobSpec(
+        name="my_job",                      # its section jobs.my_job in conf/*.yaml
+        settings=MySettings,                # frozen dataclass typing that section
+        arguments=add_my_arguments,         # its own options, beside the common ones
+        prepare=build_request,              # (args, settings) -> request; checked before Spark
+        body=run_my_job,                    # (RunContext) -> summary printed as JSON
+        description=__doc__,
+    )
+
+    def main(argv: list[str] | None = None) -> int:
+        return run_job(JOB, argv)
+
+`run_job` parses the common options (--env, --run-id, --conf-dir, --set) and the job's own,
+loads the configuration once, creates the SparkSession (or joins the active one and leaves it
+open), builds the logger from the configuration with the library's own records attached, runs
+the body, prints the summary on stdout and returns the exit code:
+
+* 0: the body returned its summary.
+* 1: the body raised. One line ``error: <reason>`` on stderr (redacted, at most 500 characters),
+  the traceback in the job's logs, and a Slack alert when `alerts.slack_webhook` is configured.
+  A :class:`JobFailed` carries a summary of its own, printed on stdout first.
+* 2: wrong arguments (argparse exits 2 itself), configuration (ConfigError), a :class:`UsageError`
+  or ValueError from `prepare`, or a Spark set-up that cannot start (SparkSetupError).
+
+Nothing here knows a job: jobs/<name>/__main__.py hands in its JobSpec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lib.cli import job_parser, load_job_config, runtime_argv, usage_error
+from lib.config import AppConfig, ConfigError
+from lib.redact import Redactor
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from lib.aws import AWS
+    from lib.logging import Logger
+    from lib.logging.executor import ExecutorLogConfig
+
+MAX_REASON_CHARS = 500
+LIBRARY_LOGGER = "lib"  # the library's own records (lib.*) go to the job's sinks too
+
+Summary = Mapping[str, Any]
+
+
+class UsageError(ValueError):
+    """Arguments that parse but do not make a run (exit code 2)."""
+
+
+class JobFailed(RuntimeError):
+    """The run failed for a reason the job knows; `summary` is printed on stdout (exit code 1)."""
+
+    def __init__(self, reason: str, summary: Summary | None = None) -> None:
+        super().__init__(reason)
+        self.summary = summary
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a job says about itself. Everything else is the same for every job."""
+
+    name: str
+    body: Callable[[RunContext], Summary]
+    settings: type | None = None
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    prepare: Callable[[argparse.Namespace, Any], Any] | None = None
+    # False for jobs that never touch Spark (API extraction); a callable decides per run.
+    uses_spark: bool | Callable[[argparse.Namespace], bool] = True
+    description: str | None = None
+    prog: str | None = None
+
+    def parser(self) -> argparse.ArgumentParser:
+        parser = job_parser(self.prog or f"python -m jobs.{self.name}", self.description)
+        if self.arguments is not None:
+            self.arguments(parser)
+        return parser
+
+    def needs_spark(self, args: argparse.Namespace) -> bool:
+        return self.uses_spark(args) if callable(self.uses_spark) else bool(self.uses_spark)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the body of a run gets: its arguments, configuration, session, clients and logger."""
+
+    job: JobSpec
+    args: argparse.Namespace
+    config: AppConfig
+    request: Any
+    run_id: str
+    app_id: str
+    aws: AWS
+    log: Logger
+    spark: SparkSession | None = None
+
+    @property
+    def settings(self) -> Any:
+        return self.config.job
+
+    def executor_log_config(self) -> ExecutorLogConfig | None:
+        """What executors need to log to CloudWatch (None when CloudWatch is off)."""
+        from lib.logging.setup import executor_log_config
+
+        return executor_log_config(self.config, self.app_id)
+
+
+def one_line(error: BaseException, limit: int = MAX_REASON_CHARS) -> str:
+    """``Type: message`` on one line, at most `limit` characters (JobFailed: the message)."""
+    text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
+    return " ".join(text.split())[:limit]
+
+
+def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
+    """Parse, configure, start, run, report and clean up one run of `job`; the exit code."""
+    args = job.parser().parse_args(argv)
+    try:
+        config = load_job_config(args, job.name, job.settings)
+    except ConfigError as error:
+        return usage_error(error)
+    args.run_id = args.run_id or uuid.uuid4().hex[:12]
+    try:
+        request = job.prepare(args, config.job) if job.prepare is not None else None
+    except ValueError as error:  # UsageError included
+        return usage_error(error)
+
+    from lib.aws import AWS
+    from lib.logging.setup import logger_from_config
+
+    spark, owns_session = None, False
+    if job.needs_spark(args):
+        from pyspark.sql import SparkSession
+
+        from lib.spark import SparkFactory, SparkSetupError
+
+        owns_session = SparkSession.getActiveSession() is None
+        try:
+            spark = SparkFactory.from_config(config).create_session(
+                app_name=config.spark.app_name, log_level=config.spark.log_level
+            )
+        except SparkSetupError as error:
+            return usage_error(error)
+    app_id = spark.sparkContext.applicationId if spark is not None else f"{job.name}-{args.run_id}"
+    aws = AWS.from_config(config.aws)
+    library_records = logging.getLogger(LIBRARY_LOGGER)
+    log = None
+    try:
+        log = logger_from_config(config, app_id=app_id, aws=aws)
+        log.attach_to(library_records)
+        if spark is not None:
+            log.debug("spark conf", conf=dict(spark.sparkContext.getConf().getAll()))
+        context = RunContext(job, args, config, request, args.run_id, app_id, aws, log, spark)
+        summary = job.body(context)
+    except Exception as error:
+        return _failed(job, config, aws, log, error, args.run_id)
+    finally:
+        if log is not None:
+            log.detach_from(library_records)
+            log.close()
+        if owns_session and spark is not None:
+            spark.stop()
+    print(json.dumps(dict(summary), indent=2, default=str))
+    return 0
+
+
+def run_entry(job: JobSpec, argv: Sequence[str], leading: Sequence[str] = ()) -> int:
+    """An entry script's run, under spark-submit or as a Glue script.
+
+    With `awsglue` importable the arguments come through Glue's getResolvedOptions (its own
+    arguments ignored); `leading` fixes what Glue cannot pass (a sub-command).
+    """
+    return run_job(job, [*leading, *runtime_argv(list(argv), job.parser())])
+
+
+def _failed(
+    job: JobSpec,
+    config: AppConfig,
+    aws: AWS,
+    log: Logger | None,
+    error: Exception,
+    run_id: str,
+) -> int:
+    redactor = log.redactor if log is not None else Redactor()
+    if log is not None:  # None: the logger itself could not be built
+        log.exception(f"{job.name} run failed", run_id=run_id)
+    _alert(job, config, aws, error, run_id)
+    summary = getattr(error, "summary", None)
+    if summary is not None:
+        print(redactor.text(json.dumps(dict(summary), indent=2, default=str)))
+    print(f"error: {redactor.text(one_line(error))}", file=sys.stderr)
+    return 1
+
+
+def _alert(job: JobSpec, config: AppConfig, aws: AWS, error: Exception, run_id: str) -> None:
+    if config.alerts.slack_webhook is None:
+        return
+    from lib.alerts import SlackAlerter
+
+    alerter = SlackAlerter.from_config(config.alerts, secrets=aws.secrets)
+    alerter.job_failed(job.name, config.env, run_id, error)

@@ -1,0 +1,152 @@
+"""The --py-files archive: deterministic, package paths kept, and loaded by executors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lib import __version__
+from tooling.deploy.package import archive_name, build_pyfiles_archive
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    return build_pyfiles_archive(ROOT, tmp_path_factory.mktemp("dist"))
+
+
+def test_archive_keeps_package_paths_and_ships_config(archive):
+    assert archive.path.name == archive_name() == f"datalake_etl-{__version__}.zip"
+    with zipfile.ZipFile(archive.path) as zf:
+        names = zf.namelist()
+    assert "lib/__init__.py" in names
+    assert "lib/spark/factory.py" in names
+    assert "jobs/__init__.py" in names
+    assert "jobs/xetra/__main__.py" in names
+    assert "lib/_conf/base.yaml" in names
+    assert "lib/_conf/prod.yaml" in names
+    assert names == sorted(names)
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    assert not any(name.startswith(("tests/", ".jars/", ".venv/")) for name in names)
+
+
+def test_same_sources_give_the_same_bytes(archive, tmp_path):
+    # touch every source: timestamps must not leak into the archive
+    for path in (ROOT / "lib").rglob("*.py"):
+        os.utime(path)
+    again = build_pyfiles_archive(ROOT, tmp_path)
+    assert again.sha256 == archive.sha256
+    assert again.path.read_bytes() == archive.path.read_bytes()
+
+
+def test_a_changed_source_changes_the_digest(tmp_path):
+    copy = tmp_path / "src"
+    for package in ("lib", "jobs", "conf"):
+        shutil.copytree(ROOT / package, copy / package)
+    first = build_pyfiles_archive(copy, tmp_path / "a")
+    (copy / "lib" / "__init__.py").write_text('__version__ = "9.9.9"\n')
+    second = build_pyfiles_archive(copy, tmp_path / "b", version="9.9.9")
+    assert first.sha256 != second.sha256
+
+
+def test_config_loads_from_inside_the_archive(archive, tmp_path):
+    """A wheel or zip carries its config: load it with the repository's conf/ out of reach."""
+    code = textwrap.dedent(
+        """
+        import json, lib, lib.config
+        config = lib.config.load_config("prod", environ={})
+        print(json.dumps({"lib": lib.__file__, "sources": list(config.sources),
+                          "log_group": config.logging.cloudwatch.log_group}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{archive.path}:{_site_packages()}", "PATH": os.environ["PATH"]},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["lib"].startswith(str(archive.path))
+    assert loaded["sources"][0] == "package:lib/_conf/base.yaml"
+    assert loaded["log_group"] == "/datalake-etl/prod"
+
+
+def _site_packages() -> str:
+    import yaml
+
+    return str(Path(yaml.__file__).parents[1])
+
+
+ENTRY = """
+import json, sys
+from pyspark.sql import SparkSession
+
+
+def where_lib_comes_from(rows):
+    import lib, lib.config, lib.spark.jars
+    yield (lib.__file__, lib.__version__, sum(1 for _ in rows))
+
+
+def main():
+    spark = SparkSession.builder.getOrCreate()
+    rdd = spark.sparkContext.parallelize(range(100), 4)
+    found = rdd.mapPartitions(where_lib_comes_from).collect()
+    print("RESULT " + json.dumps(found))
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_spark_submit_executors_import_lib_from_the_archive(archive, tmp_path):
+    entry = tmp_path / "entry.py"
+    entry.write_text(ENTRY)
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "PYSPARK_PYTHON", "SPARK_HOME")
+    }
+    env["PYSPARK_PYTHON"] = sys.executable
+    result = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--py-files",
+            str(archive.path),
+            str(entry),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # no lib/ here: the archive is the only copy on the path
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    partitions = json.loads(line.removeprefix("RESULT "))
+    assert len(partitions) == 4
+    assert sum(count for _, _, count in partitions) == 100
+    for lib_file, version, _ in partitions:
+        assert archive.path.name in lib_file, lib_file
+        assert lib_file.endswith("lib/__init__.py")
+        assert version == __version__

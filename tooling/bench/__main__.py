@@ -1,0 +1,127 @@
+"""python -m tooling.bench: the Xetra job, the CloudWatch sink and the API fan-out against peers.
+
+Prints a table, writes tooling/bench/results/<date>-<git sha>.json and ends with the line
+`xetra warm_vs_duckdb=<ratio> cold_vs_pandas=<ratio>` (ratios of wall times). Needs the real
+Xetra files (../shared/data/xetra, or --data) and the bench extra (duckdb, polars, pandas,
+watchtower: `make bench` installs it). Targets, and the latest figures: README.md, Performance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.bench.xetra import PROJECT_ROOT, BenchError
+
+TARGETS = {"warm_vs_duckdb": 3.0, "cold_vs_pandas": 1.0}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tooling.bench", description=__doc__)
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared/data/xetra")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "tooling/bench/results")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per fast peer (median)")
+    parser.add_argument("--skip-cold", action="store_true", help="no fresh spark-submit run")
+    return parser.parse_args(argv)
+
+
+def git_sha() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    return result.stdout.strip() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "java": (java.stderr.splitlines() or ["?"])[0],
+            "platform": platform.platform()}  # fmt: skip
+
+
+def ratio(numerator: float | None, denominator: float) -> float | None:
+    return None if numerator is None else round(numerator / denominator, 2)
+
+
+def table(results: dict[str, Any]) -> str:
+    xetra, seconds = results["xetra"], results["xetra"]["seconds"]
+    load = xetra["workload"]
+    rows = [f"Xetra report {load['start']}..{load['end']}: {load['rows_read']:,} rows read, "
+            f"{load['report_rows']:,} report rows, {load['files_read']} files, {load['master']}",
+            f"{'':34}{'seconds':>10}{'x DuckDB':>10}"]  # fmt: skip
+    labels = {"job_cold": "job, cold (fresh spark-submit)",
+              "job_first_in_session": "job, first run in a session",
+              "job_warm": "job, warm (second run)", "duckdb": "DuckDB (typed read_csv)",
+              "polars": "Polars (lazy)", "pandas": "pandas (course style)"}  # fmt: skip
+    for key, label in labels.items():
+        if seconds.get(key) is not None:
+            versus = seconds[key] / seconds["duckdb"]
+            rows.append(f"  {label:32}{seconds[key]:>10.2f}{versus:>10.2f}")
+    rows.append(f"{'trading days':>14}{'rows':>10}{'job s':>8}{'job rows/s':>12}"
+                f"{'DuckDB s':>10}{'DuckDB rows/s':>15}")  # fmt: skip
+    for days, s in xetra["scaling"].items():
+        rows.append(f"{days:>14}{s['rows']:>10,}{s['job_seconds']:>8.2f}"
+                    f"{s['job_rows_per_second']:>12,}{s['duckdb_seconds']:>10.2f}"
+                    f"{s['duckdb_rows_per_second']:>15,}")  # fmt: skip
+    cw = results["cloudwatch"]
+    rows.append(f"CloudWatch, {cw['events']:,} events of {cw['message_bytes']} bytes:"
+                f"{'us/call':>10}{'PutLogEvents':>14}{'drain s':>9}{'delivered':>11}")  # fmt: skip
+    for name in ("datalake_etl", "watchtower"):
+        r = cw[name]
+        rows.append(f"  {name:45}{r['us_per_log_call']:>10.2f}{r['put_log_events_calls']:>14}"
+                    f"{r['drain_seconds']:>9.2f}{r['events_delivered']:>11,}")  # fmt: skip
+    api = results["api"]
+    speedups = ", ".join(f"{w} workers {s}x" for w, s in api["speedup"].items())
+    rows.append(f"API fan-out, {api['requests']} requests at {api['latency_seconds'] * 1000:.0f} "
+                f"ms: sequential {api['seconds']['1']} s; {speedups}")  # fmt: skip
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from tooling.bench.api_fanout import bench_api
+    from tooling.bench.cloudwatch import bench_cloudwatch
+    from tooling.bench.xetra import bench_xetra
+    from tooling.local.emulator import S3Emulator, patched_environ
+
+    started = datetime.now(UTC)
+    try:
+        xetra = bench_xetra(args.data.resolve(), cold=not args.skip_cold, repeat=args.repeat)
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    with S3Emulator() as emulator, patched_environ(emulator.environment()):
+        cloudwatch = bench_cloudwatch(emulator.endpoint_url)
+    seconds = xetra["seconds"]
+    results = {
+        "started": started.isoformat(timespec="seconds"),
+        "git_sha": git_sha(),
+        "machine": machine(),
+        "xetra": xetra,
+        "cloudwatch": cloudwatch,
+        "api": bench_api(),
+        "ratios": {
+            "warm_vs_duckdb": ratio(seconds["job_warm"], seconds["duckdb"]),
+            "cold_vs_pandas": ratio(seconds["job_cold"], seconds["pandas"]),
+        },
+        "targets": TARGETS,
+    }
+    print(table(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{started.date().isoformat()}-{results['git_sha']}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results: {path}")
+    warm, cold = (results["ratios"][key] for key in ("warm_vs_duckdb", "cold_vs_pandas"))
+    cold_text = "skipped" if cold is None else f"{cold:.2f}"
+    print(f"xetra warm_vs_duckdb={warm:.2f} cold_vs_pandas={cold_text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The Xetra job on the real July 2017 files, timed against its peers.
+
+Workload (issue 7): the hourly files of ../shared/data/xetra → the daily report for
+2017-07-03..2017-07-31 (21 trading days, lookback 14 days), read from file://, on local[2].
+
+- warm: the job's `main` run a second time in a Python process whose SparkSession is up;
+- cold: a fresh `spark-submit` of jobs/xetra/entry.py, process start to exit;
+- scaling: 1, 5 and 21 trading days, job (warm) and DuckDB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tooling.bench.xetra_peers import PEERS, check_equal
+
+START, END, LOOKBACK = date(2017, 7, 3), date(2017, 7, 31), 14
+SCALING = {1: date(2017, 7, 3), 5: date(2017, 7, 7), 21: END}  # trading days -> last date
+MASTER = "local[2]"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run (its message says why)."""
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    rows: int
+
+
+def files_for(data: Path, start: date, end: date) -> list[Path]:
+    """The hour files the job reads for [start, end]: the dates back to start - lookback."""
+    first = (start - timedelta(days=LOOKBACK)).isoformat()
+    return sorted(
+        path
+        for path in data.glob("*/*_BINS_XETR*.csv")
+        if first <= path.name[:10] <= end.isoformat()
+    )
+
+
+def job_args(data: Path, target: Path, start: date, end: date) -> list[str]:
+    return ["--env", "local", "--source", data.as_uri(), "--target", target.as_uri(),
+            "--start", start.isoformat(), "--end", end.isoformat(),
+            "--set", "logging.stdout=false", "--set", "logging.file="]  # fmt: skip
+
+
+def read_report(target: Path) -> pd.DataFrame:
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(target / "xetra_daily_report", format="parquet", partitioning="hive")
+    return table.to_table().to_pandas()
+
+
+def read_summary(target: Path) -> dict[str, Any]:
+    [path] = (target / "_state/xetra/runs").glob("*.json")
+    return json.loads(path.read_text())
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+class JobRunner:
+    """Runs jobs.xetra in this process on one SparkSession (local[2])."""
+
+    def __init__(self, data: Path, work: Path) -> None:
+        self.data = data
+        self.work = work
+        self.runs = 0
+
+    def __enter__(self) -> JobRunner:
+        from jobs.xetra.job import XetraSettings
+        from lib.config import load_config
+        from lib.spark import SparkFactory
+        from tooling.local.emulator import patched_environ
+
+        # the bench's master for this session and for every run's configuration
+        self._environ = patched_environ({"SPARK_MASTER": MASTER})
+        self._environ.__enter__()
+        try:
+            config = load_config("local", "xetra", XetraSettings)
+            self.spark = SparkFactory.from_config(config).create_session(
+                app_name="bench-xetra", log_level="ERROR"
+            )
+        except BaseException:
+            self._environ.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.spark.stop()
+        self._environ.__exit__(*exc_info)
+
+    def run(self, start: date, end: date) -> tuple[float, Path, dict[str, Any]]:
+        from jobs.xetra.__main__ import main
+
+        self.runs += 1
+        target = self.work / f"warm-{self.runs}"
+        # the run summary goes to stdout: the bench reads it from the state instead
+        with contextlib.redirect_stdout(io.StringIO()):
+            seconds, code = timed(lambda: main(job_args(self.data, target, start, end)))
+        if code != 0:
+            raise BenchError(f"the Xetra job exited {code} ({start}..{end})")
+        return seconds, target, read_summary(target)
+
+
+def cold_run(data: Path, target: Path) -> float:
+    """A fresh spark-submit, as a scheduler starts it (jars on its command line)."""
+    from lib.spark.jars import ALL_JARS, default_jars_dir, jar_paths
+
+    jars = ",".join(str(path) for path in jar_paths(default_jars_dir(), ALL_JARS))
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}
+    env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(PROJECT_ROOT),
+            "SPARK_MASTER": MASTER}  # fmt: skip
+    command = [str(spark_submit), "--master", MASTER, "--driver-memory", "2g",
+               "--conf", "spark.ui.enabled=false", "--jars", jars,
+               str(PROJECT_ROOT / "jobs/xetra/entry.py"),
+               *job_args(data, target, START, END)]  # fmt: skip
+    seconds, result = timed(
+        lambda: subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    )
+    if result.returncode != 0:
+        raise BenchError(f"spark-submit exited {result.returncode}: {result.stdout[-2000:]}")
+    return seconds
+
+
+def peer_times(
+    data: Path, expected: pd.DataFrame, start: date, end: date, names: tuple[str, ...], repeat: int
+) -> dict[str, float]:
+    """Median wall time of each peer, after its output was checked equal to the project's."""
+    files = files_for(data, start, end)
+    times = {}
+    for name in names:
+        runs = []
+        for _ in range(repeat if name != "pandas" else 1):
+            seconds, report = timed(lambda name=name: PEERS[name](files, start, end, LOOKBACK))
+            check_equal(name, expected, report)
+            runs.append(seconds)
+        times[name] = statistics.median(runs)
+    return times
+
+
+def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any]:
+    if not (data / "2017-07-03").is_dir():
+        raise BenchError(f"the real Xetra files are not in {data} (see ../shared/data/xetra)")
+    work = Path(tempfile.mkdtemp(prefix="bench-xetra-"))
+    try:
+        with JobRunner(data, work) as runner:
+            first, _, _ = runner.run(START, END)
+            warm, target, summary = runner.run(START, END)
+            rows = summary["rows"]
+            if rows["quarantined"] or rows["duplicates"]:
+                raise BenchError(f"the peers compute no validation; the job found some: {rows}")
+            expected = read_report(target)
+            peers = peer_times(data, expected, START, END, tuple(PEERS), repeat)
+            scaling = {}
+            for trading_days, end in SCALING.items():
+                if end == END:
+                    seconds, run_rows, report = warm, rows["read"], expected
+                else:
+                    seconds, run_target, run_summary = runner.run(START, end)
+                    run_rows, report = run_summary["rows"]["read"], read_report(run_target)
+                duck = peer_times(data, report, START, end, ("duckdb",), repeat)["duckdb"]
+                scaling[trading_days] = {
+                    "rows": run_rows,
+                    "job_seconds": round(seconds, 2),
+                    "job_rows_per_second": round(run_rows / seconds),
+                    "duckdb_seconds": round(duck, 2),
+                    "duckdb_rows_per_second": round(run_rows / duck),
+                }
+        cold_seconds = cold_run(data, work / "cold") if cold else None
+        if cold_seconds is not None:
+            check_equal("cold job", expected, read_report(work / "cold"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    workload = {"start": START.isoformat(), "end": END.isoformat(), "master": MASTER,
+                "rows_read": rows["read"], "report_rows": len(expected),
+                "files_read": summary["files_read"]}  # fmt: skip
+    return {
+        "workload": workload,
+        "seconds": {
+            "job_first_in_session": round(first, 2),
+            "job_warm": round(warm, 2),
+            "job_cold": round(cold_seconds, 2) if cold_seconds is not None else None,
+            **{peer: round(value, 2) for peer, value in peers.items()},
+        },
+        "scaling": scaling,
+    }

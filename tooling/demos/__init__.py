@@ -1,0 +1,1 @@
+"""Runnable demos of the jobs on local emulators (`make run`, `make run-countries`)."""

@@ -1,0 +1,43 @@
+"""Where a release's artifacts live: s3://<artifacts>/<project>/<version>/..."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REQUIREMENTS = "requirements.txt"
+# the run-time library's third-party requirements, one list (setup.py reads it too)
+RUNTIME_REQUIREMENTS = "lib/runtime-requirements.txt"
+BOOTSTRAP = "bootstrap/emr_install_python_deps.sh"
+
+
+@dataclass(frozen=True)
+class Release:
+    artifacts_uri: str  # s3://bucket/prefix
+    project: str
+    version: str
+    archive_name: str  # datalake_etl-<version>-<sha>.zip
+
+    @property
+    def root(self) -> str:
+        return f"{self.artifacts_uri.rstrip('/')}/{self.project}/{self.version}"
+
+    @property
+    def archive_uri(self) -> str:
+        return f"{self.root}/{self.archive_name}"
+
+    @property
+    def requirements_uri(self) -> str:
+        return f"{self.root}/{REQUIREMENTS}"
+
+    @property
+    def bootstrap_uri(self) -> str:
+        return f"{self.root}/{BOOTSTRAP}"
+
+    def entry_uri(self, job: str) -> str:
+        """The uploaded entry script of a deployable job (tooling.deploy.jobs names them)."""
+        return f"{self.root}/{entry_key(job)}"
+
+
+def entry_key(job: str) -> str:
+    """Where a job's entry script goes, relative to the release root."""
+    return f"entries/{job}.py"

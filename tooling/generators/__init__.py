@@ -1,0 +1,1 @@
+"""Synthetic input data for tests, demos and benchmarks."""
