@@ -2,7 +2,7 @@
 
     alerter = SlackAlerter.from_config(config.alerts, secrets=aws.secrets)
     alerter.post("nightly load finished")
-    alerter.job_failed(job="xetra", env="prod", run_id=app_id, error=error,
+    alerter.job_failed(job="my_job", env="prod", run_id=app_id, error=error,
                        logs="https://console.aws.amazon.com/cloudwatch/...")
 
 The webhook URL is a secret: it comes from Secrets Manager or the environment (a config

@@ -1,6 +1,6 @@
 """Job control: one small JSON record per processed unit (a source date), in one format.
 
-    state = JobState(ObjectStore.for_uri("s3://lake/_state/xetra", aws))
+    state = JobState(ObjectStore.for_uri("s3://lake/_state/my_job", aws))
     record = state.get("2024-01-02")
     if record is None or record.fingerprint != fingerprint_of(objects): ...process...
     state.put(StateRecord(unit="2024-01-02", fingerprint=..., counts={...}))   # after the write

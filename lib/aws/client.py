@@ -3,7 +3,7 @@
     aws = AWS(region="eu-west-1")                  # or AWS.from_config(config.aws)
     aws.s3.get_matching_objects("bucket", prefix="2024-01-02/", suffix=".csv")
     aws.secrets.get_secret("datalake-etl/prod/slack", key="webhook_url")
-    sink = aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="xetra/driver")
+    sink = aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="my-job/driver")
 
 Every client gets ``Config(retries={"mode": retry_mode, "max_attempts": max_attempts})``:
 botocore's default retry mode changed between versions, and Glue/EMR ship older ones.

@@ -7,6 +7,7 @@ key as one key.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from collections.abc import Mapping
@@ -35,7 +36,11 @@ def override_path(cls: Any, parts: list[str]) -> tuple[str, ...]:
             hints = typing.get_type_hints(tp)
             name = parts[index]
             if name not in hints:
-                raise ConfigError("unknown key", dotted([*path, name]), "--set")
+                close = difflib.get_close_matches(name, hints, n=1)
+                hint = (
+                    f"; did you mean '{close[0]}'?" if close else f"; known keys: {sorted(hints)}"
+                )
+                raise ConfigError(f"unknown key{hint}", dotted([*path, name]), "--set")
             path.append(name)
             tp = hints[name]
             index += 1

@@ -1,6 +1,6 @@
 """An HTTP client for REST APIs: timeouts, retries, rate limit, parallel fan-out.
 
-    client = HttpClient("https://restcountries.com", rate_per_second=10,
+    client = HttpClient("https://api.example.com", rate_per_second=10,
                         auth=ApiKeyAuth("X-Api-Key", secret_value))
     page = client.get_json("/v3.1/alpha/DEU")
     results = client.fetch_all(["/v3.1/alpha/DEU", "/v3.1/alpha/FRA"], max_workers=8)

@@ -2,9 +2,9 @@
 
 A source in YAML (``jobs.<job>.sources.<name>``):
 
-    billing:
-      base_url: ${BILLING_API_URL:-http://127.0.0.1:8080}
-      api_key: {env: BILLING_API_KEY}          # or {secret_id: ..., key: ...}
+    my_source:
+      base_url: ${MY_SOURCE_URL:-http://127.0.0.1:8080}
+      api_key: {env: MY_SOURCE_KEY}          # or {secret_id: ..., key: ...}
       api_key_header: X-Api-Key
       rate_per_second: 20
       endpoints:

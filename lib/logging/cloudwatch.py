@@ -1,7 +1,7 @@
 """A batched CloudWatch Logs sink that loses nothing silently; usable on Spark executors.
 
     sink = CloudwatchLogs(region="eu-west-1", log_group_name="/datalake-etl/dev",
-                          log_stream_name="xetra/driver", log_level="INFO")
+                          log_stream_name="my-job/driver", log_level="INFO")
     sink.create_log_group(retention_days=30, tags={"project": "datalake-etl"})
     logger = Logger(loggers=[sink])
     ...

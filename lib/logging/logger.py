@@ -1,8 +1,8 @@
 """Logger: one message fanned out to several sinks, each with its own level, context as JSON.
 
     log = Logger(log_level="INFO", attach_default_file_logger=True, log_path="logs/job.log",
-                 context={"job": "xetra", "env": "local", "app_id": spark_app_id})
-    log.add_sink(aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="xetra/driver"))
+                 context={"job": "my_job", "env": "local", "app_id": spark_app_id})
+    log.add_sink(aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="my-job/driver"))
     log.info("read %d files", n, files=n)          # keyword arguments become JSON fields
     run_log = log.bind(run_id="2024-01-02")         # same sinks, more context
 

@@ -1,7 +1,7 @@
 """Table readers and writers (Parquet and Delta) that replace exactly the partitions written.
 
-    write_partitions(report, "s3://lake/xetra_daily_report", "trade_date", fmt="parquet")
-    read_table(spark, "s3://lake/xetra_daily_report", fmt="delta")
+    write_partitions(report, "s3://lake/daily_report", "trade_date", fmt="parquet")
+    read_table(spark, "s3://lake/daily_report", fmt="delta")
 
 Re-running a write for the same partition values gives the same table (idempotent):
 

@@ -46,6 +46,8 @@ from tooling.deploy.submit import (
     wait_step,
 )
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # tooling/ sits in the checkout it deploys
+
 
 class DeployError(ValueError):
     """A request that cannot be built from the configuration and arguments (exit code 2)."""
@@ -327,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a config value (deploy.*, spark.*, job.* ...)",
     )  # fmt: skip
-    common.add_argument("--root", type=Path, default=Path.cwd(), help="the project root")
+    common.add_argument(
+        "--root", type=Path, default=PROJECT_ROOT, help="the project root (default: this checkout)"
+    )
     common.add_argument("--dist", type=Path, default=Path("dist"))
     common.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     parser = argparse.ArgumentParser(

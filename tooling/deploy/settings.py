@@ -7,10 +7,9 @@ job's own section when a job is named) with the deploy section typed.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 from lib.config import AppConfig, ConfScalar, load_config
 
@@ -68,23 +67,7 @@ class DeployAppConfig(AppConfig):
     deploy: DeployConfig = field(default_factory=DeployConfig)
 
 
-def load_deploy_config(
-    env: str,
-    job: str | None = None,
-    job_schema: type | None = None,
-    overrides: Iterable[str] = (),
-    conf_dir: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> DeployAppConfig:
-    """The configuration of `env` (resolved for `job` when given) with its deploy section."""
-    config = load_config(
-        env,
-        job=job,
-        job_schema=job_schema,
-        overrides=overrides,
-        conf_dir=conf_dir,
-        environ=environ,
-        schema=DeployAppConfig,
-    )
-    assert isinstance(config, DeployAppConfig)
-    return config
+def load_deploy_config(env: str, **options: Any) -> DeployAppConfig:
+    """lib.config.load_config(env, job=…, job_schema=…, overrides=…, conf_dir=…) with the deploy
+    section typed."""
+    return cast(DeployAppConfig, load_config(env, schema=DeployAppConfig, **options))

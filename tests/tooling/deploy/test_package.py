@@ -39,6 +39,38 @@ def test_archive_keeps_package_paths_and_ships_config(archive):
     assert not any(name.startswith(("tests/", ".jars/", ".venv/")) for name in names)
 
 
+DEVELOPER_ONLY_IMPORTS = ("moto", "http.server", "socketserver", "botocore.stub")
+
+
+def test_the_archive_holds_run_time_modules_only(archive):
+    """No tooling, tests, demos or generators; no module that needs a developer's packages."""
+    import ast
+
+    with zipfile.ZipFile(archive.path) as zf:
+        sources = {name: zf.read(name) for name in zf.namelist() if name.endswith(".py")}
+    assert sorted({name.split("/")[0] for name in sources}) == ["jobs", "lib"]
+    needs = {}
+    for name, source in sources.items():
+        imported = set()
+        for node in ast.walk(ast.parse(source, filename=name)):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+        bad = sorted(
+            module for module in imported
+            if module.split(".")[0] == "tooling"
+            or any(module == dev or module.startswith(dev + ".") for dev in DEVELOPER_ONLY_IMPORTS)
+        )  # fmt: skip
+        if bad:
+            needs[name] = bad
+    assert needs == {}
+    assert not any("demo" in name or "generator" in name for name in sources)
+    # every job folder's modules are in it, and nothing of the developer tooling
+    for job in (ROOT / "jobs").glob("*/__main__.py"):
+        assert f"jobs/{job.parent.name}/__main__.py" in sources
+
+
 def test_same_sources_give_the_same_bytes(archive, tmp_path):
     # touch every source: timestamps must not leak into the archive
     for path in (ROOT / "lib").rglob("*.py"):

@@ -1,0 +1,133 @@
+"""Jobs are found by convention (a folder), and Delta for the platform comes from the job's
+resolved configuration: no table of jobs, no flag, no sniffing of the job's arguments."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tooling.deploy.__main__ import main as deploy_main
+from tooling.deploy.jobs import UnknownJob, deployable_name, discover, find
+
+ROOT = Path(__file__).resolve().parents[3]
+DELTA_EXTENSION_ARG = "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension"
+
+
+def test_every_job_folder_with_an_entry_is_deployable():
+    jobs = discover(ROOT)
+    assert list(jobs) == ["api-extract", "countries-extract", "countries-transform", "xetra"]
+    assert jobs["countries-extract"].entry == "jobs/countries/entry_extract.py"
+    assert {name: job.spec().name for name, job in jobs.items()} == {
+        "api-extract": "api_extract",
+        "countries-extract": "countries",
+        "countries-transform": "countries",
+        "xetra": "xetra",
+    }
+    assert deployable_name("my_job", "entry_daily_full") == "my-job-daily-full"
+    with pytest.raises(UnknownJob, match="known: api-extract, countries-extract"):
+        find(ROOT, "nope")
+
+
+@pytest.fixture
+def deploy_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("ETL_ARTIFACTS_URI", "s3://artifacts/etl")
+    monkeypatch.setenv("ETL_GLUE_ROLE", "arn:aws:iam::123456789012:role/etl-glue")
+    monkeypatch.chdir(tmp_path)  # dist/ goes here
+
+
+def dry_run(capsys, *argv: str, job_args: tuple[str, ...] = ()) -> dict:
+    code = deploy_main([*argv, "--root", str(ROOT), "--dry-run", "--", *job_args])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_delta_follows_the_jobs_resolved_configuration(deploy_env, capsys):
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1")
+    assert DELTA_EXTENSION_ARG in step["Steps"][0]["HadoopJarStep"]["Args"]  # dev: spark.delta
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                   "--set", "spark.delta=false")  # fmt: skip
+    assert DELTA_EXTENSION_ARG not in step["Steps"][0]["HadoopJarStep"]["Args"]
+    cluster = dry_run(capsys, "emr-cluster", "--env", "prod", "--job", "xetra",
+                      "--set", "spark.delta=false")  # fmt: skip
+    classifications = [item["Classification"] for item in cluster["Configurations"]]
+    assert "delta-defaults" not in classifications
+    glue = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform")
+    assert glue["create_job"]["DefaultArguments"]["--datalake-formats"] == "delta"
+    glue = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform",
+                   "--set", "spark.delta=false")  # fmt: skip
+    assert "--datalake-formats" not in glue["create_job"]["DefaultArguments"]
+    # job arguments are the job's: a --format in them changes nothing on the platform side
+    job_args = ("--env", "prod", "--format", "delta")
+    step = dry_run(capsys, "emr-step", "--env", "prod", "--job", "xetra", "--cluster-id", "j-1",
+                   "--set", "spark.delta=false", job_args=job_args)  # fmt: skip
+    assert DELTA_EXTENSION_ARG not in step["Steps"][0]["HadoopJarStep"]["Args"]
+    assert tuple(step["Steps"][0]["HadoopJarStep"]["Args"][-4:]) == job_args
+
+
+def test_a_jobs_own_spark_section_decides_for_that_job_only(deploy_env, capsys, tmp_path):
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    with (conf / "dev.yaml").open("a") as dev:
+        dev.write("\njobs:\n  countries:\n    spark:\n      delta: false\n")
+    countries = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform",
+                        "--conf-dir", str(conf))  # fmt: skip
+    xetra = dry_run(capsys, "glue-job", "--env", "dev", "--job", "xetra", "--conf-dir", str(conf))
+    assert "--datalake-formats" not in countries["create_job"]["DefaultArguments"]
+    assert xetra["create_job"]["DefaultArguments"]["--datalake-formats"] == "delta"
+
+
+def test_a_job_needs_naming_and_an_unknown_one_is_refused(deploy_env, capsys):
+    with pytest.raises(SystemExit):
+        deploy_main(["glue-job", "--env", "dev", "--dry-run"])
+    assert "--job" in capsys.readouterr().err
+    assert deploy_main(["glue-job", "--env", "dev", "--job", "nope", "--dry-run"]) == 2
+    assert "unknown job 'nope'; known: api-extract" in capsys.readouterr().err
+
+
+def test_a_copied_job_folder_deploys_with_no_other_change(tmp_path):
+    """What a new user does: copy jobs/xetra under a new name, then ask for a step and a job."""
+    project = tmp_path / "project"
+    for part in ("lib", "jobs", "tooling", "conf", "bootstrap"):
+        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(project / "jobs/xetra", project / "jobs/xetra_eu")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "PYTHONPATH"))},
+        "ETL_ARTIFACTS_URI": "s3://artifacts/etl",
+        "ETL_GLUE_ROLE": "arn:aws:iam::123456789012:role/etl-glue",
+    }
+
+    def deploy(*argv: str, job_args: tuple[str, ...] = ()) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "tooling.deploy", *argv, "--dry-run", "--", *job_args],
+            capture_output=True, text=True, cwd=project, env=env, timeout=120, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout)
+
+    step = deploy("emr-step", "--env", "dev", "--job", "xetra-eu", "--cluster-id", "j-1",
+                  job_args=("--env", "dev"))  # fmt: skip
+    args = step["Steps"][0]["HadoopJarStep"]["Args"]
+    assert args[-3:] == [
+        "s3://artifacts/etl/datalake-etl/0.1.0/entries/xetra-eu.py",
+        "--env",
+        "dev",
+    ]
+    glue = deploy("glue-job", "--env", "dev", "--job", "xetra-eu")["create_job"]
+    assert glue["Name"] == "datalake-etl-xetra-eu-dev"
+    assert glue["Command"]["ScriptLocation"].endswith("/entries/xetra-eu.py")
+    listed = subprocess.run(
+        [sys.executable, "-m", "tooling.deploy", "package", "--env", "dev"],
+        capture_output=True, text=True, cwd=project, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "entries/xetra-eu.py" in listed.stdout
+    assert (project / "dist/entries/xetra-eu.py").read_text() == (
+        project / "jobs/xetra_eu/entry.py"
+    ).read_text()
