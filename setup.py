@@ -34,7 +34,7 @@ DEV = [
     "setuptools>=68",
     "wheel>=0.42",
 ]
-# `make bench`: the peers the jobs are measured against (bench/)
+# `make bench`: the peers the jobs are measured against (tooling/bench/)
 BENCH = ["duckdb==2.0.0", "polars==2.1.0", "pandas==3.1.1", "watchtower==3.4.0"]
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from lib.config import ENVIRONMENTS, AppConfig, load_config
 
 
-def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+def job_parser(
+    prog: str, description: str | None, env_required: bool = True
+) -> argparse.ArgumentParser:
     """A parser with the common options. Full option names only (Glue 6 rejects abbreviations)."""
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -17,7 +20,7 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
+    parser.add_argument("--env", required=env_required, choices=ENVIRONMENTS)
     parser.add_argument("--run-id", help="an id for this run (default: random)")
     parser.add_argument(
         "--conf-dir",
@@ -32,6 +35,14 @@ def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         help="override a config value, e.g. --set spark.shuffle_partitions=16",
     )
     return parser
+
+
+def common_options(argv: Sequence[str]) -> argparse.Namespace:
+    """The common options in a job's arguments (the job's own are ignored): what a tool reads to
+    resolve the configuration the job will run with (env, --set overrides, --conf-dir)."""
+    parser = job_parser("job arguments (after --)", None, env_required=False)
+    known, _ = parser.parse_known_args(list(argv))
+    return known
 
 
 def load_job_config(args: argparse.Namespace, job: str, schema: type | None) -> AppConfig:

@@ -43,10 +43,12 @@ _TEXT_PATTERNS = (
         r"\1" + REDACTED,
     ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-    # key=value / "key": "value" pairs whose key names a secret
+    # key=value / "key": "value" pairs whose key names a secret; not "NoCredentialsError: <text>"
+    # (an exception's type, then its message)
     (
         re.compile(
-            rf"(?i)([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
+            rf"(?i)([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*"
+            r"(?<!error)(?<!exception)(?<!warning)[\"']?\s*[:=]\s*[\"']?)"
             r"([^\"'\s,;&}]+)"
         ),
         r"\1" + REDACTED,

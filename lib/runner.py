@@ -80,6 +80,8 @@ class JobSpec:
     uses_spark: bool | Callable[[argparse.Namespace], bool] = True
     description: str | None = None
     prog: str | None = None
+    # What a run without Spark is called in logs (its app id is "<run name>-<run id>").
+    run_name: Callable[[argparse.Namespace], str] | None = None
 
     def parser(self) -> argparse.ArgumentParser:
         parser = job_parser(self.prog or f"python -m jobs.{self.name}", self.description)
@@ -89,6 +91,10 @@ class JobSpec:
 
     def needs_spark(self, args: argparse.Namespace) -> bool:
         return self.uses_spark(args) if callable(self.uses_spark) else bool(self.uses_spark)
+
+    def app_id_without_spark(self, args: argparse.Namespace) -> str:
+        name = self.run_name(args) if self.run_name is not None else self.name
+        return f"{name}-{args.run_id}"
 
 
 @dataclass(frozen=True)
@@ -116,10 +122,17 @@ class RunContext:
         return executor_log_config(self.config, self.app_id)
 
 
-def one_line(error: BaseException, limit: int = MAX_REASON_CHARS) -> str:
-    """``Type: message`` on one line, at most `limit` characters (JobFailed: the message)."""
-    text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
-    return " ".join(text.split())[:limit]
+def one_line(
+    error: BaseException, limit: int = MAX_REASON_CHARS, redactor: Redactor | None = None
+) -> str:
+    """``Type: message`` on one line, redacted, then cut to `limit` characters (JobFailed: the
+    message alone). Redaction comes first: a secret cut in two would no longer match."""
+    try:
+        message = str(error)
+    except Exception as unreadable:  # e.g. a Py4J error whose JVM is gone
+        message = f"(its message could not be read: {type(unreadable).__name__})"
+    text = message if isinstance(error, JobFailed) else f"{type(error).__name__}: {message}"
+    return (redactor or Redactor()).text(" ".join(text.split()))[:limit]
 
 
 def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
@@ -150,8 +163,14 @@ def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
                 app_name=config.spark.app_name, log_level=config.spark.log_level
             )
         except SparkSetupError as error:
+            started = SparkSession.getActiveSession()  # a class check fails after the start
+            if owns_session and started is not None:
+                started.stop()
             return usage_error(error)
-    app_id = spark.sparkContext.applicationId if spark is not None else f"{job.name}-{args.run_id}"
+    if spark is not None:
+        app_id = spark.sparkContext.applicationId
+    else:
+        app_id = job.app_id_without_spark(args)
     aws = AWS.from_config(config.aws)
     library_records = logging.getLogger(LIBRARY_LOGGER)
     log = None
@@ -192,20 +211,30 @@ def _failed(
     run_id: str,
 ) -> int:
     redactor = log.redactor if log is not None else Redactor()
-    if log is not None:  # None: the logger itself could not be built
-        log.exception(f"{job.name} run failed", run_id=run_id)
-    _alert(job, config, aws, error, run_id)
     summary = getattr(error, "summary", None)
+    if log is not None:  # None: the logger itself could not be built
+        details = {"summary": dict(summary)} if summary is not None else {}
+        log.exception(f"{job.name} run failed", run_id=run_id, **details)
     if summary is not None:
         print(redactor.text(json.dumps(dict(summary), indent=2, default=str)))
-    print(f"error: {redactor.text(one_line(error))}", file=sys.stderr)
+    print(f"error: {one_line(error, redactor=redactor)}", file=sys.stderr)
+    _alert(job, config, aws, error, run_id, redactor)
     return 1
 
 
-def _alert(job: JobSpec, config: AppConfig, aws: AWS, error: Exception, run_id: str) -> None:
+def _alert(
+    job: JobSpec, config: AppConfig, aws: AWS, error: Exception, run_id: str, redactor: Redactor
+) -> None:
+    """The Slack alert, with the job's redactor (secrets read during the run are masked).
+    Alerting never changes the run's outcome: its own failure is only logged."""
     if config.alerts.slack_webhook is None:
         return
-    from lib.alerts import SlackAlerter
+    try:
+        from lib.alerts import SlackAlerter
 
-    alerter = SlackAlerter.from_config(config.alerts, secrets=aws.secrets)
-    alerter.job_failed(job.name, config.env, run_id, error)
+        alerter = SlackAlerter.from_config(config.alerts, secrets=aws.secrets, redactor=redactor)
+        alerter.job_failed(job.name, config.env, run_id, error)
+    except Exception as alert_error:  # e.g. str() of an error whose JVM is gone
+        logging.getLogger(__name__).warning(
+            "slack alert not sent: %s", redactor.text(f"{type(alert_error).__name__}")
+        )

@@ -68,6 +68,7 @@ JOB = JobSpec(
     prepare=build_request,
     body=run_extract,
     uses_spark=False,
+    run_name=lambda args: f"{args.source}-extract",
     description=__doc__,
 )
 

@@ -98,6 +98,7 @@ JOB = JobSpec(
     prepare=build_request,
     body=run_countries,
     uses_spark=lambda args: args.command == "transform",
+    run_name=lambda args: f"countries-{args.command}",
     description=__doc__,
 )
 

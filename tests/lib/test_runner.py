@@ -69,6 +69,47 @@ def test_a_failing_body_exits_1_with_one_redacted_line_and_alerts(capsys, webhoo
     assert secret not in alert
 
 
+def test_secrets_read_during_the_run_are_masked_everywhere_even_when_cut(
+    capsys, webhook, monkeypatch
+):
+    """A value read through the job's secrets helper is masked in the reason line (also where
+    the 500-character cut falls inside it) and in the Slack alert."""
+    from lib.config import SecretRef
+
+    monkeypatch.setenv("RUNNER_DEMO_HOOK", webhook.url)
+    monkeypatch.setenv("RUNNER_DEMO_KEY", "zq9-billing-value-77")
+
+    def body(context):
+        value = context.aws.secrets.resolve(SecretRef(env="RUNNER_DEMO_KEY"))
+        raise RuntimeError("x" * 458 + " request failed for " + value + " " + "y" * 100)
+
+    code = run_job(_spec(body), [*COMMON, "--set", "alerts.slack_webhook.env=RUNNER_DEMO_HOOK"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "zq9" not in out.err + out.out
+    assert "zq9" not in webhook.bodies[0]["text"]
+    assert "*****" in webhook.bodies[0]["text"]
+
+
+def test_an_error_that_cannot_be_printed_still_gives_one_line_and_no_crash(
+    capsys, webhook, monkeypatch
+):
+    class JvmGone(Exception):
+        def __str__(self):
+            raise RuntimeError("py4j: the JVM is gone")
+
+    def body(context):
+        raise JvmGone()
+
+    monkeypatch.setenv("RUNNER_DEMO_HOOK", webhook.url)
+    code = run_job(_spec(body), [*COMMON, "--set", "alerts.slack_webhook.env=RUNNER_DEMO_HOOK"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert [line for line in out.err.splitlines() if line.startswith("error: ")] == [
+        "error: JvmGone: (its message could not be read: RuntimeError)"
+    ]
+
+
 def test_job_failed_prints_its_summary_then_the_reason(capsys):
     def body(context):
         raise JobFailed("2 request(s) failed", {"status": "failed", "failed_urls": ["/a", "/b"]})

@@ -11,9 +11,11 @@
     schedule --job J --cron "0 1 * * ? *" [--target glue|emr-serverless] -- <job args>
 
 --dry-run prints the exact request(s) as JSON and sends nothing. Artifacts, roles, release
-label, instance groups and Glue settings come from the `deploy` section of the config. Whether
-the platform loads Delta comes from the job's resolved configuration (`spark.delta`, with its
-`jobs.<name>.spark` overlay and --set). Jobs are found by convention (tooling/deploy/jobs.py).
+label, instance groups and Glue settings come from the `deploy` section of the config (the
+tool's own --set takes deploy.* and aws.*). Whether the platform loads Delta comes from the
+job's resolved configuration: `spark.delta` for the job's --env, its `jobs.<name>.spark` section
+and the --set / --conf-dir in its arguments after `--`, exactly as the job will load it. Jobs are
+found by convention (tooling/deploy/jobs.py).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lib import PROJECT_NAME, __version__
 from lib.aws import AWS
 from lib.aws.s3 import parse_s3_uri
-from lib.cli import usage_error
-from lib.config import ENVIRONMENTS, ConfigError
+from lib.cli import common_options, usage_error
+from lib.config import ENVIRONMENTS, AppConfig, ConfigError, load_config, parse_override
 from tooling.deploy import emr as emr_requests
 from tooling.deploy import glue as glue_requests
 from tooling.deploy import serverless
@@ -61,6 +65,7 @@ class Deploy:
     job_args: list[str]
     config: DeployAppConfig
     job: str | None = None  # the deployable's name (xetra, countries-extract)
+    job_config: AppConfig | None = None  # the configuration the job will run with
 
     @property
     def release(self) -> Release:
@@ -76,7 +81,7 @@ class Deploy:
     @property
     def delta(self) -> bool:
         """Delta on the platform when the job's resolved configuration turns it on."""
-        return self.config.spark.delta
+        return self.job_config is not None and self.job_config.spark.delta
 
     @property
     def aws(self) -> AWS:
@@ -276,6 +281,7 @@ class Command:
     help: str
     needs_job: bool = True
     options: Callable[[argparse.ArgumentParser], None] | None = None
+    takes_job_args: bool = True
 
 
 def _wait_options(parser: argparse.ArgumentParser) -> None:
@@ -306,15 +312,15 @@ def _schedule_options(parser: argparse.ArgumentParser) -> None:
 
 
 COMMANDS = (
-    Command("jobs", list_jobs, "the deployable jobs found under jobs/", needs_job=False),
-    Command("package", package, "dist/: archive, entries, requirements", needs_job=False),
-    Command("upload", upload, "upload the release to deploy.artifacts_uri", needs_job=False),
+    Command("jobs", list_jobs, "the deployable jobs found under jobs/", False, None, False),
+    Command("package", package, "dist/: archive, entries, requirements", False, None, False),
+    Command("upload", upload, "upload the release to deploy.artifacts_uri", False, None, False),
     Command("emr-step", emr_step, "add the job as a step to a cluster", True, _emr_step_options),
     Command("emr-cluster", emr_cluster, "a transient cluster running the job", True,
             _emr_cluster_options),
     Command("emr-serverless", emr_serverless, "start an EMR Serverless run", True,
             _serverless_options),
-    Command("glue-job", glue_job, "create or update the Glue 5.1 job"),
+    Command("glue-job", glue_job, "create or update the Glue 5.1 job", True, None, False),
     Command("glue-run", glue_run, "start a Glue run", True, _wait_options),
     Command("schedule", schedule, "a Glue trigger or an EventBridge schedule", True,
             _schedule_options),
@@ -341,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    parser.set_defaults(subparsers=commands.choices)
     for command in COMMANDS:
         sub = commands.add_parser(
             command.name, parents=[common], help=command.help, allow_abbrev=False
@@ -361,23 +368,67 @@ def split_job_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv[:cut], argv[cut + 1 :]
 
 
+TOOL_OVERRIDES = ("deploy.", "aws.")
+
+
+def check_arguments(
+    args: argparse.Namespace, command: Command, job_args: list[str], job_parser: Any = None
+) -> None:
+    """Refuse what would silently go to the wrong place."""
+    if job_args and not command.takes_job_args:
+        raise DeployError(
+            f"{command.name} takes no job arguments after `--` (got {' '.join(job_args)}); "
+            "give run arguments to glue-run, emr-step, emr-serverless or schedule"
+        )
+    tool_options = set(args.subparsers[command.name]._option_string_actions)
+    job_options = set(job_parser._option_string_actions) if job_parser is not None else set()
+    misplaced = sorted(
+        {arg.split("=")[0] for arg in job_args if arg.split("=")[0] in tool_options - job_options}
+    )
+    if misplaced:
+        raise DeployError(
+            f"{', '.join(misplaced)} after `--` would go to the job, not to the deploy tool: "
+            "put the tool's options before `--`"
+        )
+    for text in args.overrides:
+        key, _ = parse_override(text)
+        if not key.startswith(TOOL_OVERRIDES):
+            raise DeployError(
+                f"--set {key}: the deploy tool's --set takes deploy.* and aws.*; a job setting "
+                "goes to the job in its arguments after `--` (that is also what decides Delta)"
+            )
+
+
+def resolve_job_config(spec: Any, args: argparse.Namespace, job_args: list[str]) -> AppConfig:
+    """The configuration the job will run with: its --env (else the tool's), its --set and
+    --conf-dir from its arguments, its own section; read as the job reads it."""
+    options = common_options(job_args)
+    return load_config(
+        options.env or args.env, job=spec.name, job_schema=spec.settings,
+        overrides=options.overrides, conf_dir=options.conf_dir or args.conf_dir,
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     tool_args, job_args = split_job_args(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(tool_args)
     command: Command = args.command_spec
     try:
-        job, job_schema, section = None, None, None
+        job, job_config = None, None
         if command.needs_job:
             deployable = find(args.root, args.job)
             spec = deployable.spec()
-            job, job_schema, section = deployable.name, spec.settings, spec.name
-        config = load_deploy_config(
-            args.env, job=section, job_schema=job_schema, overrides=args.overrides,
-            conf_dir=args.conf_dir,
-        )  # fmt: skip
-        return command.run(Deploy(args, job_args, config, job))
+            check_arguments(args, command, job_args, spec.parser())
+            job, job_config = deployable.name, resolve_job_config(spec, args, job_args)
+        else:
+            check_arguments(args, command, job_args)
+        config = load_deploy_config(args.env, overrides=args.overrides, conf_dir=args.conf_dir)
+        return command.run(Deploy(args, job_args, config, job, job_config))
     except (ConfigError, DeployError, UnknownJob, ValueError) as error:
         return usage_error(error)
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

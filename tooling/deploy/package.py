@@ -51,8 +51,10 @@ def git_revision(root: Path) -> str | None:
             ["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip
+        # untracked files count where they would be packaged (a new job folder not committed)
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=normal",
+             "--", *PACKAGES, "conf", "bootstrap"],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
@@ -135,7 +137,11 @@ def build_release(root: Path, out_dir: Path) -> ReleaseFiles:
 
 
 def build_wheel(root: Path, out_dir: Path) -> Path:
-    """Build the wheel from setup.py with the current interpreter's pip."""
+    """Build the wheel from setup.py with the current interpreter's pip.
+
+    setuptools reuses `build/`: a module deleted or moved since the last build would ship again
+    from there, so it is removed first."""
+    shutil.rmtree(root / "build", ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     before = set(out_dir.glob("*.whl"))
     subprocess.run(

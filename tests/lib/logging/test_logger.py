@@ -99,7 +99,24 @@ SECRETS = {
     "key AKIAIOSFODNN7EXAMPLE used": "AKIAIOSFODNN7EXAMPLE",
     "posted to https://hooks.slack.com/services/T000/B000/XXXXXXXX": "T000/B000/XXXXXXXX",
     '{"api_key": "k-123456"}': "k-123456",
+    "webhook=https://example.com/hook/abc123": "https://example.com/hook/abc123",
+    "session_key: s-99887766": "s-99887766",
 }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NoCredentialsError: Unable to locate credentials",
+        "TokenRefreshWarning: retrying",
+        "fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider",
+    ],
+)
+def test_error_types_and_class_names_are_not_taken_for_secrets(text):
+    """An exception's `Type: message` keeps its message: only key=value pairs are blanked."""
+    from lib.redact import Redactor
+
+    assert Redactor().text(text) == text
 
 
 @pytest.mark.parametrize(("text", "secret"), list(SECRETS.items()))

@@ -51,24 +51,50 @@ def dry_run(capsys, *argv: str, job_args: tuple[str, ...] = ()) -> dict:
 def test_delta_follows_the_jobs_resolved_configuration(deploy_env, capsys):
     step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1")
     assert DELTA_EXTENSION_ARG in step["Steps"][0]["HadoopJarStep"]["Args"]  # dev: spark.delta
+    # the job will run with --set spark.delta=false: the cluster side follows it
+    job_args = ("--env", "dev", "--set", "spark.delta=false")
     step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
-                   "--set", "spark.delta=false")  # fmt: skip
-    assert DELTA_EXTENSION_ARG not in step["Steps"][0]["HadoopJarStep"]["Args"]
-    cluster = dry_run(capsys, "emr-cluster", "--env", "prod", "--job", "xetra",
-                      "--set", "spark.delta=false")  # fmt: skip
-    classifications = [item["Classification"] for item in cluster["Configurations"]]
-    assert "delta-defaults" not in classifications
-    glue = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform")
-    assert glue["create_job"]["DefaultArguments"]["--datalake-formats"] == "delta"
-    glue = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform",
-                   "--set", "spark.delta=false")  # fmt: skip
-    assert "--datalake-formats" not in glue["create_job"]["DefaultArguments"]
-    # job arguments are the job's: a --format in them changes nothing on the platform side
-    job_args = ("--env", "prod", "--format", "delta")
-    step = dry_run(capsys, "emr-step", "--env", "prod", "--job", "xetra", "--cluster-id", "j-1",
-                   "--set", "spark.delta=false", job_args=job_args)  # fmt: skip
+                   job_args=job_args)  # fmt: skip
     assert DELTA_EXTENSION_ARG not in step["Steps"][0]["HadoopJarStep"]["Args"]
     assert tuple(step["Steps"][0]["HadoopJarStep"]["Args"][-4:]) == job_args
+    cluster = dry_run(capsys, "emr-cluster", "--env", "prod", "--job", "xetra",
+                      job_args=("--env", "prod", "--set", "spark.delta=false"))  # fmt: skip
+    classifications = [item["Classification"] for item in cluster["Configurations"]]
+    assert "delta-defaults" not in classifications
+    serverless = dry_run(capsys, "emr-serverless", "--env", "prod", "--job", "xetra",
+                         "--application-id", "00app", "--set",
+                         "deploy.emr.serverless_execution_role_arn=arn:aws:iam::1:role/run",
+                         job_args=("--env", "prod"))  # fmt: skip
+    assert "delta-spark.jar" in serverless["jobDriver"]["sparkSubmit"]["sparkSubmitParameters"]
+    glue = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform")
+    assert glue["create_job"]["DefaultArguments"]["--datalake-formats"] == "delta"
+    # a --format in the job's arguments is the job's business: it decides nothing here
+    job_args = ("--env", "prod", "--format", "delta", "--set", "spark.delta=false")
+    step = dry_run(capsys, "emr-step", "--env", "prod", "--job", "xetra", "--cluster-id", "j-1",
+                   job_args=job_args)  # fmt: skip
+    assert DELTA_EXTENSION_ARG not in step["Steps"][0]["HadoopJarStep"]["Args"]
+
+
+def test_what_would_go_to_the_wrong_place_is_refused(deploy_env, capsys):
+    # the tool's --set is for deploy.* and aws.*: a spark setting would never reach the job
+    code = deploy_main(["glue-job", "--env", "dev", "--job", "xetra", "--dry-run",
+                        "--set", "spark.delta=false"])  # fmt: skip
+    assert code == 2
+    assert "after `--`" in capsys.readouterr().err
+    # --dry-run after `--` would be the job's argument and the request would be sent
+    code = deploy_main(["emr-cluster", "--env", "dev", "--job", "xetra", "--",
+                        "--env", "dev", "--dry-run"])  # fmt: skip
+    assert code == 2
+    assert "--dry-run after `--` would go to the job" in capsys.readouterr().err
+    # glue-job's arguments are its DefaultArguments: run arguments belong to glue-run
+    code = deploy_main(["glue-job", "--env", "dev", "--job", "xetra", "--dry-run", "--",
+                        "--target", "s3://x"])  # fmt: skip
+    assert code == 2
+    assert "takes no job arguments" in capsys.readouterr().err
+    # an option both the tool and the job know (--target) stays the job's after `--`
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                   job_args=("--env", "dev", "--target", "s3://lake"))  # fmt: skip
+    assert step["Steps"][0]["HadoopJarStep"]["Args"][-2:] == ["--target", "s3://lake"]
 
 
 def test_a_jobs_own_spark_section_decides_for_that_job_only(deploy_env, capsys, tmp_path):

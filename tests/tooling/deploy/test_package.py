@@ -71,6 +71,22 @@ def test_the_archive_holds_run_time_modules_only(archive):
         assert f"jobs/{job.parent.name}/__main__.py" in sources
 
 
+def test_the_wheel_holds_run_time_packages_only_even_after_a_stale_build(tmp_path):
+    """A module left in build/ by an older layout must not ship again in the wheel."""
+    from tooling.deploy.package import build_wheel
+
+    stale = ROOT / "build" / "lib" / "lib" / "local"
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "emulator.py").write_text("import moto\n")
+    wheel = build_wheel(ROOT, tmp_path)
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"lib", "jobs", f"datalake_etl-{__version__}.dist-info"}
+    assert "lib/local/emulator.py" not in names
+    assert "lib/_conf/base.yaml" in names and "lib/runner.py" in names
+
+
 def test_same_sources_give_the_same_bytes(archive, tmp_path):
     # touch every source: timestamps must not leak into the archive
     for path in (ROOT / "lib").rglob("*.py"):
