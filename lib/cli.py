@@ -10,9 +10,7 @@ from typing import Any
 from lib.config import ENVIRONMENTS, AppConfig, load_config
 
 
-def job_parser(
-    prog: str, description: str | None, env_required: bool = True
-) -> argparse.ArgumentParser:
+def job_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     """A parser with the common options. Full option names only (Glue 6 rejects abbreviations)."""
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -20,6 +18,11 @@ def job_parser(
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_common_options(parser)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser, env_required: bool = True) -> None:
     parser.add_argument("--env", required=env_required, choices=ENVIRONMENTS)
     parser.add_argument("--run-id", help="an id for this run (default: random)")
     parser.add_argument(
@@ -34,14 +37,20 @@ def job_parser(
         metavar="KEY=VALUE",
         help="override a config value, e.g. --set spark.shuffle_partitions=16",
     )
-    return parser
 
 
 def common_options(argv: Sequence[str]) -> argparse.Namespace:
     """The common options in a job's arguments (the job's own are ignored): what a tool reads to
-    resolve the configuration the job will run with (env, --set overrides, --conf-dir)."""
-    parser = job_parser("job arguments (after --)", None, env_required=False)
-    known, _ = parser.parse_known_args(list(argv))
+    resolve the configuration the job will run with (env, --set overrides, --conf-dir).
+
+    Raises ValueError for a malformed one (``--env bogus``, ``--env`` without a value); never
+    exits and never prints help."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    add_common_options(parser, env_required=False)
+    try:
+        known, _ = parser.parse_known_args(list(argv))
+    except argparse.ArgumentError as error:
+        raise ValueError(f"in the job's arguments: {error}") from None
     return known
 
 

@@ -44,11 +44,11 @@ _TEXT_PATTERNS = (
     ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     # key=value / "key": "value" pairs whose key names a secret; not "NoCredentialsError: <text>"
-    # (an exception's type, then its message)
+    # (a CamelCase exception type, then its message)
     (
         re.compile(
-            rf"(?i)([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*"
-            r"(?<!error)(?<!exception)(?<!warning)[\"']?\s*[:=]\s*[\"']?)"
+            r"(?i)(?<![\w.-])(?-i:(?![A-Z][A-Za-z0-9]*(?:Error|Exception|Warning):))"
+            rf"([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
             r"([^\"'\s,;&}]+)"
         ),
         r"\1" + REDACTED,

@@ -125,14 +125,15 @@ class RunContext:
 def one_line(
     error: BaseException, limit: int = MAX_REASON_CHARS, redactor: Redactor | None = None
 ) -> str:
-    """``Type: message`` on one line, redacted, then cut to `limit` characters (JobFailed: the
-    message alone). Redaction comes first: a secret cut in two would no longer match."""
+    """``Type: message`` redacted, then on one line, then cut to `limit` characters (JobFailed:
+    the message alone). Redaction comes first: a secret cut in two, or a multi-line one whose
+    line breaks were folded, would no longer match."""
     try:
         message = str(error)
     except Exception as unreadable:  # e.g. a Py4J error whose JVM is gone
         message = f"(its message could not be read: {type(unreadable).__name__})"
     text = message if isinstance(error, JobFailed) else f"{type(error).__name__}: {message}"
-    return (redactor or Redactor()).text(" ".join(text.split()))[:limit]
+    return " ".join((redactor or Redactor()).text(text).split())[:limit]
 
 
 def run_job(job: JobSpec, argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lib import PROJECT_NAME, __version__
 from lib.aws import AWS
+from lib.aws.errors import AwsError
 from lib.aws.s3 import parse_s3_uri
 from lib.cli import common_options, usage_error
 from lib.config import ENVIRONMENTS, AppConfig, ConfigError, load_config, parse_override
@@ -43,6 +44,7 @@ from tooling.deploy.jobs import UnknownJob, discover, find
 from tooling.deploy.package import archive_name, build_release, git_revision
 from tooling.deploy.settings import DeployAppConfig, load_deploy_config
 from tooling.deploy.submit import (
+    WaitTimeout,
     create_or_update_glue_job,
     fetch_step_logs,
     wait_glue_run,
@@ -66,6 +68,8 @@ class Deploy:
     config: DeployAppConfig
     job: str | None = None  # the deployable's name (xetra, countries-extract)
     job_config: AppConfig | None = None  # the configuration the job will run with
+    # the job's configuration without run arguments: what a Glue job definition is built from
+    job_defaults: AppConfig | None = None
 
     @property
     def release(self) -> Release:
@@ -88,11 +92,27 @@ class Deploy:
         return AWS.from_config(self.config.aws)
 
     def glue_definition(self) -> dict[str, Any]:
+        """The Glue job as `glue-job` defines it: DefaultArguments `--env` and no run arguments,
+        so its Delta setting is the job's configuration for that env."""
         requirements = (self.args.root / RUNTIME_REQUIREMENTS).read_text().split()
+        defined_delta = self.job_defaults is not None and self.job_defaults.spark.delta
         return glue_requests.job_definition(
             self.release, self.config.deploy.glue, self.job, self.args.env, requirements,
-            self.delta,
+            defined_delta,
         )  # fmt: skip
+
+    def glue_run_name(self) -> str:
+        """The Glue job a run starts; refused when the run's arguments need another Delta
+        setting than the job was defined with (Glue loads Delta by the definition)."""
+        definition = self.glue_definition()
+        defined = "--datalake-formats" in definition["DefaultArguments"]
+        if defined != self.delta:
+            raise DeployError(
+                f"the run's arguments turn Delta {'on' if self.delta else 'off'} but the Glue job "
+                f"{definition['Name']} is defined with it {'on' if defined else 'off'}: change "
+                "spark.delta in conf/ (or jobs.<name>.spark) and run glue-job again"
+            )
+        return definition["Name"]
 
     def emr_step(self) -> dict[str, Any]:
         emr = self.config.deploy.emr
@@ -230,7 +250,7 @@ def glue_job(deploy: Deploy) -> int:
 
 
 def glue_run(deploy: Deploy) -> int:
-    name = deploy.glue_definition()["Name"]
+    name = deploy.glue_run_name()
     request = glue_requests.start_run_request(name, deploy.job_args)
     if deploy.args.dry_run:
         show(request)
@@ -260,7 +280,7 @@ def schedule(deploy: Deploy) -> int:
         deploy.aws.client("scheduler").create_schedule(**request)
         print(f"schedule {request['Name']}: {request['ScheduleExpression']} UTC")
         return 0
-    name = deploy.glue_definition()["Name"]
+    name = deploy.glue_run_name()
     arguments = glue_requests.start_run_request(name, deploy.job_args)["Arguments"]
     request = serverless.glue_trigger_request(f"{name}-schedule", name, args.cron, arguments)
     if args.dry_run:
@@ -400,12 +420,18 @@ def check_arguments(
 
 
 def resolve_job_config(spec: Any, args: argparse.Namespace, job_args: list[str]) -> AppConfig:
-    """The configuration the job will run with: its --env (else the tool's), its --set and
-    --conf-dir from its arguments, its own section; read as the job reads it."""
+    """The configuration the job will run with: its --env, its --set and --conf-dir from its
+    arguments, its own section; read as the job reads it. Without --conf-dir the job reads the
+    config packaged from this checkout's conf/ (never the tool's --conf-dir or $ETL_CONF_DIR)."""
     options = common_options(job_args)
+    if options.env is not None and options.env != args.env:
+        raise DeployError(
+            f"the job's --env {options.env} is not the tool's --env {args.env}: the run would "
+            f"load {options.env} settings on a {args.env} deployment"
+        )
     return load_config(
-        options.env or args.env, job=spec.name, job_schema=spec.settings,
-        overrides=options.overrides, conf_dir=options.conf_dir or args.conf_dir,
+        args.env, job=spec.name, job_schema=spec.settings, overrides=options.overrides,
+        conf_dir=options.conf_dir or args.root / "conf",
     )  # fmt: skip
 
 
@@ -420,14 +446,16 @@ def main(argv: list[str] | None = None) -> int:
             spec = deployable.spec()
             check_arguments(args, command, job_args, spec.parser())
             job, job_config = deployable.name, resolve_job_config(spec, args, job_args)
+            job_defaults = resolve_job_config(spec, args, [])
         else:
             check_arguments(args, command, job_args)
+            job_defaults = None
         config = load_deploy_config(args.env, overrides=args.overrides, conf_dir=args.conf_dir)
-        return command.run(Deploy(args, job_args, config, job, job_config))
+        return command.run(Deploy(args, job_args, config, job, job_config, job_defaults))
     except (ConfigError, DeployError, UnknownJob, ValueError) as error:
-        return usage_error(error)
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return usage_error(" ".join(str(error).split()))
+    except (BotoCoreError, ClientError, AwsError, WaitTimeout) as error:
+        print(f"error: {' '.join(f'{type(error).__name__}: {error}'.split())}", file=sys.stderr)
         return 1
 
 

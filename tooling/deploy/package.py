@@ -52,9 +52,11 @@ def git_revision(root: Path) -> str | None:
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip
         # untracked files count where they would be packaged (a new job folder not committed)
+        packaged = [f":(glob){package}/**/*{suffix}" for package in PACKAGES
+                    for suffix in SOURCE_SUFFIXES]  # fmt: skip
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=normal",
-             "--", *PACKAGES, "conf", "bootstrap"],
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--",
+             *packaged, ":(glob)conf/*.yaml", "bootstrap", RUNTIME_REQUIREMENTS],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -101,6 +101,9 @@ SECRETS = {
     '{"api_key": "k-123456"}': "k-123456",
     "webhook=https://example.com/hook/abc123": "https://example.com/hook/abc123",
     "session_key: s-99887766": "s-99887766",
+    "api_key_error: k-hunter2xyz": "k-hunter2xyz",
+    '"password_warning": "hunter2xyz"': "hunter2xyz",
+    "SECRET_ERROR=abc123456": "abc123456",
 }
 
 

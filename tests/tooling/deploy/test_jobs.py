@@ -91,6 +91,23 @@ def test_what_would_go_to_the_wrong_place_is_refused(deploy_env, capsys):
                         "--target", "s3://x"])  # fmt: skip
     assert code == 2
     assert "takes no job arguments" in capsys.readouterr().err
+    # a job --env that is not the deployment's
+    code = deploy_main(["emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                        "--dry-run", "--", "--env", "prod"])  # fmt: skip
+    assert code == 2
+    assert "the job's --env prod is not the tool's --env dev" in capsys.readouterr().err
+    # malformed common options in the job's arguments: one line, no help, no exit
+    for bad in (["--env", "bogus"], ["--env"], ["--help"]):
+        code = deploy_main(["emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                            "--dry-run", "--", *bad])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == (2 if bad != ["--help"] else 0), err
+        assert len(err.strip().splitlines()) <= 1
+    # a Glue run cannot change Delta: Glue loads it by the job definition
+    code = deploy_main(["glue-run", "--env", "dev", "--job", "xetra", "--dry-run", "--",
+                        "--env", "dev", "--set", "spark.delta=false"])  # fmt: skip
+    assert code == 2
+    assert "defined with it on" in capsys.readouterr().err
     # an option both the tool and the job know (--target) stays the job's after `--`
     step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
                    job_args=("--env", "dev", "--target", "s3://lake"))  # fmt: skip
@@ -102,11 +119,19 @@ def test_a_jobs_own_spark_section_decides_for_that_job_only(deploy_env, capsys, 
     shutil.copytree(ROOT / "conf", conf)
     with (conf / "dev.yaml").open("a") as dev:
         dev.write("\njobs:\n  countries:\n    spark:\n      delta: false\n")
-    countries = dry_run(capsys, "glue-job", "--env", "dev", "--job", "countries-transform",
-                        "--conf-dir", str(conf))  # fmt: skip
-    xetra = dry_run(capsys, "glue-job", "--env", "dev", "--job", "xetra", "--conf-dir", str(conf))
-    assert "--datalake-formats" not in countries["create_job"]["DefaultArguments"]
-    assert xetra["create_job"]["DefaultArguments"]["--datalake-formats"] == "delta"
+
+    def step_args(job, *tool_options, job_args=()):
+        request = dry_run(capsys, "emr-step", "--env", "dev", "--job", job, "--cluster-id", "j-1",
+                          *tool_options, job_args=job_args)  # fmt: skip
+        return request["Steps"][0]["HadoopJarStep"]["Args"]
+
+    # the job reads the config its --conf-dir names: one job's section, not the other's
+    job_args = ("--env", "dev", "--conf-dir", str(conf))
+    assert DELTA_EXTENSION_ARG not in step_args("countries-transform", job_args=job_args)
+    assert DELTA_EXTENSION_ARG in step_args("xetra", job_args=job_args)
+    # the tool's own --conf-dir is the tool's: the job still reads the packaged conf/
+    assert DELTA_EXTENSION_ARG in step_args("countries-transform", "--conf-dir", str(conf),
+                                            job_args=("--env", "dev"))  # fmt: skip
 
 
 def test_a_job_needs_naming_and_an_unknown_one_is_refused(deploy_env, capsys):

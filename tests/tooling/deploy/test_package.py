@@ -198,3 +198,25 @@ def test_spark_submit_executors_import_lib_from_the_archive(archive, tmp_path):
         assert archive.path.name in lib_file, lib_file
         assert lib_file.endswith("lib/__init__.py")
         assert version == __version__
+
+
+def test_the_revision_is_dirty_when_packaged_files_differ_from_the_commit(tmp_path):
+    """A new job folder not yet committed would be in the archive: the name must say so."""
+    from tooling.deploy.package import git_revision
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    for name in ("lib/__init__.py", "jobs/__init__.py", "conf/base.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    clean = git_revision(tmp_path)
+    assert clean and not clean.endswith("-dirty")
+    (tmp_path / "jobs/new_job").mkdir()
+    (tmp_path / "jobs/new_job/NOTES.md").write_text("not packaged")
+    assert git_revision(tmp_path) == clean
+    (tmp_path / "jobs/new_job/__main__.py").write_text("")
+    assert git_revision(tmp_path) == f"{clean}-dirty"
