@@ -105,11 +105,14 @@ class RunContext:
     args: argparse.Namespace
     config: AppConfig
     request: Any
-    run_id: str
     app_id: str
     aws: AWS
     log: Logger
     spark: SparkSession | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.args.run_id
 
     @property
     def settings(self) -> Any:
@@ -180,7 +183,7 @@ def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
         log.attach_to(library_records)
         if spark is not None:
             log.debug("spark conf", conf=dict(spark.sparkContext.getConf().getAll()))
-        context = RunContext(job, args, config, request, args.run_id, app_id, aws, log, spark)
+        context = RunContext(job, args, config, request, app_id, aws, log, spark)
         summary = job.body(context)
     except Exception as error:
         return _failed(job, config, aws, log, error, args.run_id)
@@ -236,6 +239,4 @@ def _alert(
         alerter = SlackAlerter.from_config(config.alerts, secrets=aws.secrets, redactor=redactor)
         alerter.job_failed(job.name, config.env, run_id, error)
     except Exception as alert_error:  # e.g. str() of an error whose JVM is gone
-        logging.getLogger(__name__).warning(
-            "slack alert not sent: %s", redactor.text(f"{type(alert_error).__name__}")
-        )
+        logging.getLogger(__name__).warning("slack alert not sent: %s", type(alert_error).__name__)

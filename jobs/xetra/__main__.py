@@ -62,10 +62,6 @@ JOB = JobSpec(
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    return JOB.parser()
-
-
 def main(argv: list[str] | None = None) -> int:
     return run_job(JOB, argv)
 

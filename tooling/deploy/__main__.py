@@ -25,6 +25,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from lib.aws.errors import AwsError
 from lib.aws.s3 import parse_s3_uri
 from lib.cli import common_options, usage_error
 from lib.config import ENVIRONMENTS, AppConfig, ConfigError, load_config, parse_override
+from lib.runner import one_line
 from tooling.deploy import emr as emr_requests
 from tooling.deploy import glue as glue_requests
 from tooling.deploy import serverless
@@ -67,9 +69,14 @@ class Deploy:
     job_args: list[str]
     config: DeployAppConfig
     job: str | None = None  # the deployable's name (xetra, countries-extract)
+    spec: Any = None  # the job's lib.runner.JobSpec
     job_config: AppConfig | None = None  # the configuration the job will run with
-    # the job's configuration without run arguments: what a Glue job definition is built from
-    job_defaults: AppConfig | None = None
+
+    @cached_property
+    def job_defaults(self) -> AppConfig | None:
+        """The job's configuration without run arguments: what a Glue job definition is built
+        from (read only by the Glue commands)."""
+        return resolve_job_config(self.spec, self.args, []) if self.spec is not None else None
 
     @property
     def release(self) -> Release:
@@ -440,22 +447,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(tool_args)
     command: Command = args.command_spec
     try:
-        job, job_config = None, None
+        job, spec, job_config = None, None, None
         if command.needs_job:
             deployable = find(args.root, args.job)
             spec = deployable.spec()
             check_arguments(args, command, job_args, spec.parser())
+            # resolved before anything is built or sent: a wrong job argument fails here
             job, job_config = deployable.name, resolve_job_config(spec, args, job_args)
-            job_defaults = resolve_job_config(spec, args, [])
         else:
             check_arguments(args, command, job_args)
-            job_defaults = None
         config = load_deploy_config(args.env, overrides=args.overrides, conf_dir=args.conf_dir)
-        return command.run(Deploy(args, job_args, config, job, job_config, job_defaults))
+        return command.run(Deploy(args, job_args, config, job, spec, job_config))
     except (ConfigError, DeployError, UnknownJob, ValueError) as error:
         return usage_error(" ".join(str(error).split()))
     except (BotoCoreError, ClientError, AwsError, WaitTimeout) as error:
-        print(f"error: {' '.join(f'{type(error).__name__}: {error}'.split())}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
 
 

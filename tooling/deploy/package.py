@@ -124,11 +124,10 @@ class ReleaseFiles:
 def build_release(root: Path, out_dir: Path) -> ReleaseFiles:
     """The archive (named by version and git revision), entry scripts, requirements, bootstrap."""
     archive = build_pyfiles_archive(root, out_dir, revision=git_revision(root))
-    entries_dir = out_dir / "entries"
-    entries_dir.mkdir(parents=True, exist_ok=True)
     entries = {}
     for job, deployable in discover(root).items():
         entries[job] = out_dir / entry_key(job)
+        entries[job].parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / deployable.entry, entries[job])
     requirements = out_dir / REQUIREMENTS
     shutil.copyfile(root / RUNTIME_REQUIREMENTS, requirements)
