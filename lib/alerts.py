@@ -55,7 +55,7 @@ class SlackAlerter:
         webhook_url: str | Callable[[], str | None] | None,
         timeout_seconds: float = 5.0,
         max_attempts: int = 4,
-        base_delay: float = 0.5,
+        backoff_factor: float = 0.5,
         deadline: float = 30.0,
         redactor: Redactor | None = None,
         session: requests.Session | None = None,
@@ -68,7 +68,7 @@ class SlackAlerter:
         self._session = session or requests.Session()
         retry_options: dict[str, Any] = {
             "max_attempts": max_attempts,
-            "base_delay": base_delay,
+            "backoff_factor": backoff_factor,
             "deadline": deadline,
         }
         if sleep is not None:

@@ -1,7 +1,7 @@
 """AWS: one boto3 session, cached clients with an explicit retry configuration, and helpers.
 
-    aws = AWS(region="eu-west-1")                  # or AWS.from_config(config.aws)
-    aws.s3.get_matching_objects("bucket", prefix="2024-01-02/", suffix=".csv")
+    aws = AWS(region="eu-west-1")                  # or region_name=..., or AWS.from_config(...)
+    aws.s3.get_matching_objects(bucket_name="bucket", prefix="2024-01-02/", suffix=".csv")
     aws.secrets.get_secret("datalake-etl/prod/slack", key="webhook_url")
     sink = aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="my-job/driver")
 
@@ -51,17 +51,38 @@ def new_client(
     )
 
 
+DEFAULT_REGION = "eu-west-1"
+
+
 class AWS:
+    """One session and its cached clients; ``s3``, ``secrets`` and ``logs(...)`` on top.
+
+    `region` and `region_name` are the same setting (the predecessors' documentation uses
+    both); without either, the environment's AWS_REGION / AWS_DEFAULT_REGION, else eu-west-1.
+    """
+
     def __init__(
         self,
-        region: str = "eu-west-1",
+        region: str | None = None,
         profile: str | None = None,
         endpoint_url: str | None = None,
         max_attempts: int = 10,
         retry_mode: str = "standard",
         secret_ttl_seconds: float = 300.0,
+        *,
+        region_name: str | None = None,
     ) -> None:
-        self.region = region
+        if region and region_name and region != region_name:
+            raise TypeError(
+                f"AWS() got region={region!r} and region_name={region_name!r}: give one"
+            )
+        self.region = (
+            region
+            or region_name
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or DEFAULT_REGION
+        )
         self.profile = profile
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts

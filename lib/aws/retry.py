@@ -1,12 +1,13 @@
 """`retry`: exponential backoff with full jitter for calls botocore does not already retry.
 
-    @retry
-    def call(): ...
+    @retry                      # bare: three attempts in all, waits of ~0.5 s then ~1 s
+    def make_request():
+        return requests.get("http://example.com")
 
-    @retry(max_attempts=4, base_delay=0.2, deadline=30)
+    @retry(max_attempts=4, backoff_factor=0.2, deadline=30)
     def post(): return session.post(url, json=payload)
 
-The wrapped call is attempted again while it
+The wrapped call is attempted again (at most `max_attempts` times in all, 3 by default) while it
 
 * returns a response whose HTTP status is not a success (``status_code`` of a requests
   response, ``status`` of urllib's, ``ResponseMetadata.HTTPStatusCode`` of a boto3 dict), or
@@ -16,8 +17,13 @@ The wrapped call is attempted again while it
 It never retries validation or access-denied failures (HTTP 400, 401, 403, 404, 405, 409, 410,
 422 or the equivalent AWS codes): those are returned or raised at once. When the attempts or the
 total `deadline` run out, the last response is returned (the predecessor's contract) or the last
-exception re-raised. A ``Retry-After`` header (seconds) is honoured as the lower bound of the wait.
-`sleep`, `clock` and `random` are injectable so tests run on a fake clock.
+exception re-raised.
+
+The n-th wait (n from 0) is ``backoff_factor * 2**n``, capped at `max_delay`, with "equal
+jitter": a random point in its upper half, so concurrent callers spread out and every wait is
+still at least as long as the one before. A ``Retry-After`` header (seconds) is honoured as the
+lower bound of a wait. `sleep`, `clock` and `random` are injectable so tests run on a fake clock;
+the default `sleep` is looked up when the call waits (``time.sleep``).
 
 botocore clients already retry (see lib.aws.client): use this for HTTP APIs and multi-step
 operations, not around single boto3 calls.
@@ -106,24 +112,25 @@ def _should_retry_status(status: int | None) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5
-    base_delay: float = 0.5
+    max_attempts: int = 3
+    backoff_factor: float = 0.5
     max_delay: float = 20.0
     deadline: float | None = 60.0
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
-        """Full jitter: uniform in [0, min(max_delay, base * 2**attempt)] (attempt from 0)."""
-        return rng() * min(self.max_delay, self.base_delay * (2**attempt))
+        """Equal jitter: uniform in [cap/2, cap], cap = min(max_delay, factor * 2**attempt)."""
+        cap = min(self.max_delay, self.backoff_factor * (2**attempt))
+        return cap / 2 + rng() * cap / 2
 
 
 def retry(
     function: Callable[..., T] | None = None,
     *,
-    max_attempts: int = 5,
-    base_delay: float = 0.5,
+    max_attempts: int = 3,
+    backoff_factor: float = 0.5,
     max_delay: float = 20.0,
     deadline: float | None = 60.0,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     random: Callable[[], float] = random_module.random,
     retry_on: Callable[[BaseException], bool] = is_retryable_exception,
@@ -131,7 +138,7 @@ def retry(
     """Decorator (bare or with arguments); see the module documentation for the contract."""
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    policy = RetryPolicy(max_attempts, base_delay, max_delay, deadline)
+    policy = RetryPolicy(max_attempts, backoff_factor, max_delay, deadline)
 
     def decorate(wrapped: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(wrapped)
@@ -168,7 +175,7 @@ def retry(
                     reason,
                     wait,
                 )
-                sleep(wait)
+                (sleep or time.sleep)(wait)
 
         return wrapper
 

@@ -67,18 +67,20 @@ class S3:
 
     # --------------------------------------------------------------- single objects
 
-    def get_object(self, bucket: str, key: str, encoding: str | None = None) -> bytes | str:
+    def get_object(
+        self, bucket_name: str, object_name: str, encoding: str | None = None
+    ) -> bytes | str:
         """The object's bytes, or its text when `encoding` is given."""
         try:
-            body = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = self.client.get_object(Bucket=bucket_name, Key=object_name)["Body"].read()
         except ClientError as error:
-            raise wrap_s3_error(error, "GetObject", bucket, key) from error
+            raise wrap_s3_error(error, "GetObject", bucket_name, object_name) from error
         return body.decode(encoding) if encoding else body
 
     def put_object(
         self,
-        bucket: str,
-        key: str,
+        bucket_name: str,
+        object_name: str,
         body: bytes | str,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
@@ -91,56 +93,64 @@ class S3:
             extra["Metadata"] = metadata
         data = body.encode("utf-8") if isinstance(body, str) else body
         try:
-            response = self.client.put_object(Bucket=bucket, Key=key, Body=data, **extra)
+            response = self.client.put_object(
+                Bucket=bucket_name, Key=object_name, Body=data, **extra
+            )
         except ClientError as error:
-            raise wrap_s3_error(error, "PutObject", bucket, key) from error
+            raise wrap_s3_error(error, "PutObject", bucket_name, object_name) from error
         return response["ETag"].strip('"')
 
-    def delete_object(self, bucket: str, key: str) -> None:
+    def delete_object(self, bucket_name: str, object_name: str) -> None:
         try:
-            self.client.delete_object(Bucket=bucket, Key=key)
+            self.client.delete_object(Bucket=bucket_name, Key=object_name)
         except ClientError as error:
-            raise wrap_s3_error(error, "DeleteObject", bucket, key) from error
+            raise wrap_s3_error(error, "DeleteObject", bucket_name, object_name) from error
 
-    def exists(self, bucket: str, key: str) -> bool:
+    def exists(self, bucket_name: str, object_name: str) -> bool:
         """True when the object exists; access denied and other errors raise."""
         try:
-            self.client.head_object(Bucket=bucket, Key=key)
+            self.client.head_object(Bucket=bucket_name, Key=object_name)
         except ClientError as error:
             if error_code(error) in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise wrap_s3_error(error, "HeadObject", bucket, key) from error
+            raise wrap_s3_error(error, "HeadObject", bucket_name, object_name) from error
         return True
 
-    def head_object(self, bucket: str, key: str) -> S3Object:
+    def head_object(self, bucket_name: str, object_name: str) -> S3Object:
         try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
+            head = self.client.head_object(Bucket=bucket_name, Key=object_name)
         except ClientError as error:
-            raise wrap_s3_error(error, "HeadObject", bucket, key) from error
+            raise wrap_s3_error(error, "HeadObject", bucket_name, object_name) from error
         return S3Object(
-            key, head["ContentLength"], head["ETag"].strip('"'), head.get("LastModified")
+            object_name, head["ContentLength"], head["ETag"].strip('"'), head.get("LastModified")
         )
 
-    def get_object_size(self, bucket: str, key: str, str_format: SizeUnit = "B") -> float:
-        """Size in bytes (B), or in KB/MB/GB (1 KB = 1,024 B)."""
-        return self.head_object(bucket, key).size / _unit(str_format)
+    def get_object_size(
+        self, bucket_name: str, object_name: str, str_format: SizeUnit = "B"
+    ) -> float:
+        """Size in bytes (B: an int), or in KB/MB/GB (1 KB = 1,024 B)."""
+        return _in_unit(self.head_object(bucket_name, object_name).size, str_format)
 
-    def download_object(self, bucket: str, key: str, path: str | Path) -> Path:
+    def download_object(self, bucket_name: str, object_name: str, path: str | Path) -> Path:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.client.download_file(bucket, key, str(target), Config=self.transfer_config)
+            self.client.download_file(
+                bucket_name, object_name, str(target), Config=self.transfer_config
+            )
         except ClientError as error:
-            raise wrap_s3_error(error, "Download", bucket, key) from error
+            raise wrap_s3_error(error, "Download", bucket_name, object_name) from error
         return target
 
-    def upload_file(self, path: str | Path, bucket: str, key: str) -> None:
+    def upload_file(self, bucket_name: str, object_name: str, path: str | Path) -> None:
         try:
-            self.client.upload_file(str(path), bucket, key, Config=self.transfer_config)
+            self.client.upload_file(
+                str(path), bucket_name, object_name, Config=self.transfer_config
+            )
         except ClientError as error:
-            raise wrap_s3_error(error, "Upload", bucket, key) from error
+            raise wrap_s3_error(error, "Upload", bucket_name, object_name) from error
         except Exception as error:  # boto3 wraps ClientError in S3UploadFailedError
-            raise S3Error(f"Upload failed ({error})", bucket, key) from error
+            raise S3Error(f"Upload failed ({error})", bucket_name, object_name) from error
 
     def transfer_object(
         self, source_bucket: str, source_object: str, target_bucket: str, target_object: str
@@ -159,10 +169,10 @@ class S3:
     # --------------------------------------------------------------- listings
 
     def list_objects(
-        self, bucket: str, prefix: str = "", start_after: str | None = None
+        self, bucket_name: str, prefix: str = "", start_after: str | None = None
     ) -> Iterator[S3Object]:
         """Every object under `prefix`, lazily, page by page (1,000 keys a request)."""
-        arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        arguments: dict[str, Any] = {"Bucket": bucket_name, "Prefix": prefix}
         if start_after:
             arguments["StartAfter"] = start_after
         paginator = self.client.get_paginator("list_objects_v2")
@@ -173,29 +183,33 @@ class S3:
                         item["Key"], item["Size"], item["ETag"].strip('"'), item["LastModified"]
                     )
         except ClientError as error:
-            raise wrap_s3_error(error, "ListObjectsV2", bucket, prefix) from error
+            raise wrap_s3_error(error, "ListObjectsV2", bucket_name, prefix) from error
 
-    def list_prefixes(self, bucket: str, prefix: str = "", delimiter: str = "/") -> Iterator[str]:
+    def list_prefixes(
+        self, bucket_name: str, prefix: str = "", delimiter: str = "/"
+    ) -> Iterator[str]:
         """The "folders" directly under `prefix`."""
         paginator = self.client.get_paginator("list_objects_v2")
         try:
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter=delimiter):
+            for page in paginator.paginate(Bucket=bucket_name, Prefix=prefix, Delimiter=delimiter):
                 for item in page.get("CommonPrefixes", ()):
                     yield item["Prefix"]
         except ClientError as error:
-            raise wrap_s3_error(error, "ListObjectsV2", bucket, prefix) from error
+            raise wrap_s3_error(error, "ListObjectsV2", bucket_name, prefix) from error
 
     def get_objects_size(
-        self, bucket: str, prefixes: Iterable[str], str_format: SizeUnit = "B"
+        self, bucket_name: str, prefixes: Iterable[str], str_format: SizeUnit = "B"
     ) -> float:
-        """Total size of every object under each prefix."""
-        unit = _unit(str_format)
-        total = sum(item.size for prefix in prefixes for item in self.list_objects(bucket, prefix))
-        return total / unit
+        """Total size of every object under each prefix (B: an int; KB/MB/GB as above)."""
+        if isinstance(prefixes, str):
+            raise TypeError("prefixes is a list of prefixes, not one string")
+        _unit(str_format)  # a bad unit fails before the listing
+        listings = (self.list_objects(bucket_name, prefix) for prefix in prefixes)
+        return _in_unit(sum(item.size for listing in listings for item in listing), str_format)
 
     def get_matching_objects(
         self,
-        bucket: str,
+        bucket_name: str,
         prefix: str = "",
         suffix: str | None = None,
         regex_match: str | None = None,
@@ -209,7 +223,7 @@ class S3:
         """
         pattern = re.compile(regex_match) if regex_match else None
         matches = []
-        for item in self.list_objects(bucket, prefix):
+        for item in self.list_objects(bucket_name, prefix):
             key = item.key
             if suffix is not None:
                 ends = key.endswith(suffix) if strict else key.lower().endswith(suffix.lower())
@@ -224,7 +238,7 @@ class S3:
 
     # --------------------------------------------------------------- deletes
 
-    def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+    def delete_objects(self, bucket_name: str, object_names: Iterable[str]) -> DeleteResult:
         """Delete in batches of 1,000; every key S3 refused is reported in the result."""
         result = DeleteResult()
         batch: list[str] = []
@@ -232,11 +246,11 @@ class S3:
         def send() -> None:
             try:
                 response = self.client.delete_objects(
-                    Bucket=bucket,
+                    Bucket=bucket_name,
                     Delete={"Objects": [{"Key": key} for key in batch], "Quiet": False},
                 )
             except ClientError as error:
-                raise wrap_s3_error(error, "DeleteObjects", bucket, batch[0]) from error
+                raise wrap_s3_error(error, "DeleteObjects", bucket_name, batch[0]) from error
             result.deleted.extend(item["Key"] for item in response.get("Deleted", ()))
             result.errors.extend(
                 (item["Key"], item.get("Code", ""), item.get("Message", ""))
@@ -244,18 +258,24 @@ class S3:
             )
             batch.clear()
 
-        for key in keys:
-            batch.append(key)
+        for object_name in object_names:
+            batch.append(object_name)
             if len(batch) == DELETE_BATCH:
                 send()
         if batch:
             send()
         return result
 
-    def delete_prefix(self, bucket: str, prefix: str) -> DeleteResult:
+    def delete_prefix(self, bucket_name: str, prefix: str) -> DeleteResult:
         if not prefix:
-            raise ValueError("refusing to delete a whole bucket: give a non-empty prefix")
-        return self.delete_objects(bucket, (item.key for item in self.list_objects(bucket, prefix)))
+            raise ValueError("refusing to delete a whole bucket_name: give a non-empty prefix")
+        listing = self.list_objects(bucket_name, prefix)
+        return self.delete_objects(bucket_name, (item.key for item in listing))
+
+
+def _in_unit(size: int, str_format: str) -> float:
+    unit = _unit(str_format)
+    return size if unit == 1 else size / unit
 
 
 def _unit(str_format: str) -> int:

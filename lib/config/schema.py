@@ -93,7 +93,7 @@ class CloudWatchConfig:
 class LoggingConfig:
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     stdout: bool = True
-    file: str | None = None
+    log_path: str | None = None  # a folder; the file is <log_path>/<job name>.log
     cloudwatch: CloudWatchConfig = field(default_factory=CloudWatchConfig)
 
 

@@ -1,9 +1,9 @@
 """BaseLogger, the extension point for sinks, and the formatters that carry context as JSON.
 
-A sink is a standard `logging.Handler` with its own level. Subclasses implement one method,
-:meth:`BaseLogger.write`, which receives the record and its formatted, redacted line. A sink
-that raises is counted (``failures``) and isolated: the error is reported once on stderr and the
-other sinks keep working.
+A sink is a standard `logging.Handler` and a logger of its own (``sink.info(...)``).
+Subclasses implement one method, :meth:`BaseLogger.make_handler`, which receives each record
+formatted and redacted. A sink that raises is counted (``failures``) and isolated: the error is
+reported once on stderr and the other sinks keep working.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from lib.redact import Redactor
 
@@ -117,15 +117,71 @@ class TextFormatter(JsonFormatter):
         return line
 
 
-class BaseLogger(logging.Handler):
-    """A sink: subclass and implement :meth:`write`. Its level is its own."""
+LEVEL_METHODS = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
 
-    def __init__(self, log_level: str | int = "INFO", formatter: logging.Formatter | None = None):
+
+def make_record(
+    log_name: str,
+    level: int,
+    message: str,
+    args: tuple = (),
+    fields: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    exc_info: Any = None,
+) -> logging.LogRecord:
+    """A standard LogRecord carrying our context and JSON fields."""
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(log_name, level, "", 0, message, args or None, exc_info or None)
+    setattr(record, CONTEXT_ATTR, context or {})
+    setattr(record, FIELDS_ATTR, fields or {})
+    return record
+
+
+class BaseLogger(logging.Handler):
+    """A sink that is also a logger (the predecessors' contract).
+
+    As a logger: ``sink.info("message")`` (and debug/warning/error/critical/exception), filtered
+    by the sink's own `log_level`. As a sink of a :class:`lib.logging.Logger`: it receives
+    whatever that Logger's level lets through. It is a standard ``logging.Handler`` too, so
+    ``logging.getLogger("x").addHandler(sink)`` works (the handler's level applies there).
+
+    Extension point: implement ``make_handler(message)``; it receives each record formatted
+    and redacted (one JSON object per line by default). A subclass may also override a level
+    method, e.g. ``def info(self, message)``: a Logger then hands that method the record's
+    redacted message text instead of the formatted line. A sink that raises is counted
+    (``failures``) and isolated: the error is reported once on stderr and other sinks go on.
+    """
+
+    def __init__(
+        self,
+        log_name: str = "etl",
+        log_level: str | int = "INFO",
+        formatter: logging.Formatter | None = None,
+    ) -> None:
         super().__init__(level=level_number(log_level))
+        self.log_name = log_name
         self.setFormatter(formatter or JsonFormatter())
         self.failures = 0
         self._reported = False
         self._failure_lock = threading.Lock()
+        self._dispatch = threading.local()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._overridden_levels = frozenset(
+            level
+            for level, method in LEVEL_METHODS.items()
+            if getattr(cls, method) is not getattr(BaseLogger, method)
+        )
+
+    _overridden_levels: frozenset[int] = frozenset()
 
     @property
     def redactor(self) -> Redactor | None:
@@ -135,12 +191,65 @@ class BaseLogger(logging.Handler):
         if isinstance(self.formatter, JsonFormatter):
             self.formatter.redactor = redactor
 
-    def write(self, record: logging.LogRecord, line: str) -> None:
-        raise NotImplementedError
+    # ------------------------------------------------------------------ the extension point
+
+    def make_handler(self, message: str) -> None:
+        """Deliver one formatted, redacted line. Subclasses implement this."""
+        raise NotImplementedError(f"{type(self).__name__} must implement make_handler(message)")
+
+    # ------------------------------------------------------------------ the sink as a logger
+
+    def log(self, level: str | int, message: str, *args: Any, **fields: Any) -> None:
+        number = level_number(level)
+        if number >= self.level:
+            self.handle(make_record(self.log_name, number, message, args, fields))
+
+    def debug(self, message: str, *args: Any, **fields: Any) -> None:
+        self.log(logging.DEBUG, message, *args, **fields)
+
+    def info(self, message: str, *args: Any, **fields: Any) -> None:
+        self.log(logging.INFO, message, *args, **fields)
+
+    def warning(self, message: str, *args: Any, **fields: Any) -> None:
+        self.log(logging.WARNING, message, *args, **fields)
+
+    def error(self, message: str, *args: Any, **fields: Any) -> None:
+        self.log(logging.ERROR, message, *args, **fields)
+
+    def critical(self, message: str, *args: Any, **fields: Any) -> None:
+        self.log(logging.CRITICAL, message, *args, **fields)
+
+    def exception(self, message: str, *args: Any, **fields: Any) -> None:
+        if self.level <= logging.ERROR:
+            record = make_record(self.log_name, logging.ERROR, message, args, fields, None, True)
+            self.handle(record)
+
+    # ------------------------------------------------------------------ logging.Handler
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        method = LEVEL_METHODS.get(record.levelno)
+        if (
+            record.levelno in self._overridden_levels
+            and method is not None
+            and not getattr(self._dispatch, "active", False)
+        ):
+            # a subclass's own level method (the predecessors' extension style): it gets the
+            # message text, redacted; records it logs itself from there take the normal path
+            self._dispatch.active = True
+            try:
+                text = record.getMessage()
+                redactor = self.redactor
+                getattr(self, method)(redactor.text(text) if redactor else text)
+            except Exception as error:
+                self._count_failure(error)
+            finally:
+                self._dispatch.active = False
+            return True
+        return super().handle(record)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.write(record, self.format(record))
+            self.make_handler(self.format(record))
         except Exception as error:
             self._count_failure(error)
 
@@ -166,30 +275,39 @@ class BaseLogger(logging.Handler):
 class StdoutLogger(BaseLogger):
     """Lines on standard output (read at write time, so redirections apply)."""
 
-    def __init__(self, log_level: str | int = "INFO", json_lines: bool = False):
-        super().__init__(log_level, JsonFormatter() if json_lines else TextFormatter())
+    def __init__(self, log_name: str = "etl", log_level: str | int = "INFO", json_lines=False):
+        super().__init__(log_name, log_level, JsonFormatter() if json_lines else TextFormatter())
 
-    def write(self, record: logging.LogRecord, line: str) -> None:
+    def make_handler(self, message: str) -> None:
         stream = sys.stdout
-        stream.write(line + "\n")
+        stream.write(message + "\n")
         stream.flush()
 
 
+DEFAULT_LOG_PATH = "logs"
+
+
 class FileLogger(BaseLogger):
-    """JSON lines appended to a file (parent folders are created)."""
+    """JSON lines appended to ``<log_path>/<log_name>.log`` (the folder is created)."""
 
-    def __init__(self, log_path: str | os.PathLike[str], log_level: str | int = "INFO"):
-        super().__init__(log_level, JsonFormatter())
+    def __init__(
+        self,
+        log_name: str = "etl",
+        log_level: str | int = "INFO",
+        log_path: str | os.PathLike[str] = DEFAULT_LOG_PATH,
+    ) -> None:
+        super().__init__(log_name, log_level, JsonFormatter())
+        if not log_name or os.sep in log_name or (os.altsep and os.altsep in log_name):
+            raise ValueError(f"log_name {log_name!r} must be a plain file name (no folders)")
         self.log_path = os.fspath(log_path)
-        self._stream = None
+        self.file_path = os.path.join(self.log_path, f"{log_name}.log")
+        self._stream: IO[str] | None = None
 
-    def write(self, record: logging.LogRecord, line: str) -> None:
+    def make_handler(self, message: str) -> None:
         if self._stream is None:
-            directory = os.path.dirname(self.log_path)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            self._stream = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._stream.write(line + "\n")
+            os.makedirs(self.log_path, exist_ok=True)
+            self._stream = open(self.file_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._stream.write(message + "\n")
         self._stream.flush()
 
     def close(self) -> None:

@@ -13,11 +13,14 @@ per event; its events are in time order (ties keep insertion order) and span at 
 Events more than 2 h in the future, more than 14 days old or older than the retention are
 rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback with the reason.
 
-* Buffering: events wait in memory until a batch is full (count or bytes), the oldest is older
-  than `flush_interval`, or on ``flush()``/``close()``/leaving a ``with`` block/the end of an
-  executor task (see lib.logging.executor). A background thread does the timed flushes; the
+* The sink is a logger too (``sink.info("message")``, see BaseLogger) and a logging.Handler.
+* Buffering: a full batch (`batch_size` events, or the byte limit) is sent at once, by a
+  background thread; a partial batch waits until its oldest event is older than
+  `flush_interval`, or for ``flush()``/``close()``/leaving a ``with`` block/the end of an
+  executor task (see lib.logging.executor)/the process's exit (``logging.shutdown``). The
   logging call itself only formats and appends (with ``flush_interval=0`` there is no thread:
-  the caller sends each full batch itself). The buffer is bounded (`max_buffer_events`,
+  the caller sends each full batch itself; ``use_batches=False`` sends every message in the
+  call). The buffer is bounded (`max_buffer_events`,
   `max_buffer_bytes`): past the cap the caller flushes, and what still does not fit goes to the
   fallback with reason ``buffer_full``.
 * Messages over `max_message_bytes` (256 KiB by default, overhead included) are split at UTF-8
@@ -162,7 +165,7 @@ class CloudwatchLogs(BaseLogger):
             raise ValueError(f"batch_size must be 1..{MAX_BATCH_EVENTS}")
         if not EVENT_OVERHEAD_BYTES < max_batch_bytes <= MAX_BATCH_BYTES:
             raise ValueError(f"max_batch_bytes must be at most {MAX_BATCH_BYTES}")
-        super().__init__(log_level, JsonFormatter())
+        super().__init__(log_stream_name, log_level, JsonFormatter())
         self._config = {
             key: value
             for key, value in locals().items()
@@ -308,8 +311,8 @@ class CloudwatchLogs(BaseLogger):
         except Exception as error:
             self._count_failure(error)
 
-    def write(self, record: logging.LogRecord, line: str) -> None:  # pragma: no cover - emit
-        self.enqueue(line, int(record.created * 1000))
+    def make_handler(self, message: str) -> None:
+        self.enqueue(message)
 
     def enqueue(self, message: str, timestamp_ms: int | None = None) -> None:
         """Buffer one message (split when oversized) for delivery."""
@@ -347,7 +350,7 @@ class CloudwatchLogs(BaseLogger):
             self._shed_over_cap()
         elif self.flush_interval <= 0:
             if full:  # no background thread: the caller sends full batches itself
-                self.flush()
+                self.flush(complete_only=True)
         else:
             self._ensure_thread()
             if full:
@@ -369,16 +372,31 @@ class CloudwatchLogs(BaseLogger):
 
     # ------------------------------------------------------------------ flushing
 
-    def flush(self) -> None:
-        """Send everything buffered now (up to the flush deadline)."""
+    def flush(self, complete_only: bool = False) -> None:
+        """Send everything buffered now (up to the flush deadline).
+
+        `complete_only`: send the full batches (`batch_size` events or the byte limit) and
+        leave the rest in the buffer, as the background flusher does when a batch fills up.
+        """
         self._check_process()
         deadline = self._clock() + self.flush_deadline
         with self._send_lock:
             with self._lock:
-                events, self._buffer, self._buffer_bytes = self._buffer, [], 0
-                self._counters["in_flight"] += len(events)
-            for batch in plan_batches(events, self.batch_size, self.max_batch_bytes):
+                batches = plan_batches(self._buffer, self.batch_size, self.max_batch_bytes)
+                kept: list[LogEvent] = []
+                if complete_only and batches and not self._is_complete(batches[-1]):
+                    kept = batches.pop()
+                self._buffer = kept
+                self._buffer_bytes = sum(event.size for event in kept)
+                self._counters["in_flight"] += sum(len(batch) for batch in batches)
+            for batch in batches:
                 self._deliver(batch, deadline)
+
+    def _is_complete(self, batch: list[LogEvent]) -> bool:
+        return (
+            len(batch) >= self.batch_size
+            or sum(event.size for event in batch) >= self.max_batch_bytes
+        )
 
     def close(self) -> None:
         self._check_process()
@@ -430,7 +448,7 @@ class CloudwatchLogs(BaseLogger):
             )
             if full or due:
                 try:
-                    self.flush()
+                    self.flush(complete_only=not due)
                 except Exception as error:  # never let the thread die silently
                     self._count_failure(error)
 

@@ -127,7 +127,7 @@ def task_logger(
         log_level=config.log_level,
         loggers=[sink],
         attach_default_stdout_logger=False,
-        name="executor",
+        log_name="executor",
         context={**config.base_context(), **(extra_context or {})},
     )
     try:
@@ -154,7 +154,7 @@ def driver_logger(config: ExecutorLogConfig, **logger_options: Any) -> Logger:
     return Logger(
         log_level=config.log_level,
         loggers=[sink],
-        name="driver",
+        log_name="driver",
         context=config.base_context(),
         **logger_options,
     )

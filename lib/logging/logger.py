@@ -1,64 +1,62 @@
-"""Logger: one message fanned out to several sinks, each with its own level, context as JSON.
+"""Logger: one message fanned out to several sinks, context as JSON, secrets redacted.
 
-    log = Logger(log_level="INFO", attach_default_file_logger=True, log_path="logs/job.log",
-                 context={"job": "my_job", "env": "local", "app_id": spark_app_id})
+    log = Logger(log_name="my_job", log_level="INFO", attach_default_file_logger=True,
+                 log_path="logs", context={"job": "my_job", "env": "local", "app_id": app_id})
     log.add_sink(aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="my-job/driver"))
     log.info("read %d files", n, files=n)          # keyword arguments become JSON fields
     run_log = log.bind(run_id="2024-01-02")         # same sinks, more context
 
-Built on the standard `logging` module: sinks are `logging.Handler`s (see BaseLogger) attached to
-a private, non-propagating `logging.Logger`; `attach_to(logging.getLogger("py4j"))` sends another
-logger's records to the same sinks. Secrets are redacted in every sink, including values
-registered with :meth:`mask` (Secrets Manager reads register theirs).
+The Logger's `log_level` decides what reaches its sinks (all of them: the predecessors'
+behaviour, so ``Logger(log_level="DEBUG", loggers=[aws_logger])`` sends debug records to a sink
+made with ``log_level="INFO"``); a sink's own level applies when it is used on its own
+(``sink.info(...)``) or as the handler of a standard logger (:meth:`attach_to`). The default
+sinks: stdout (unless `loggers` are given, or asked not to), and ``<log_path>/<log_name>.log``
+(JSON lines) when asked for. Secrets are
+redacted in every sink, including values registered with :meth:`mask` (Secrets Manager reads
+register theirs).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lib.logging.base import (
-    CONTEXT_ATTR,
-    FIELDS_ATTR,
+    DEFAULT_LOG_PATH,
     BaseLogger,
     FileLogger,
     StdoutLogger,
     level_number,
+    make_record,
 )
 from lib.redact import Redactor
-
-_IDS = itertools.count(1)
 
 
 class Logger:
     def __init__(
         self,
+        log_name: str = "etl",
         log_level: str | int = "INFO",
-        loggers: Iterable[BaseLogger] | None = None,
-        attach_default_stdout_logger: bool = True,
+        log_path: str | os.PathLike[str] = DEFAULT_LOG_PATH,
+        attach_default_stdout_logger: bool | None = None,
         attach_default_file_logger: bool = False,
-        log_path: str | os.PathLike[str] | None = None,
-        name: str = "etl",
+        loggers: Iterable[BaseLogger] | None = None,
         context: Mapping[str, Any] | None = None,
         redactor: Redactor | None = None,
     ) -> None:
-        self.name = name
+        self.log_name = log_name
+        self.level = level_number(log_level)
         self.redactor = redactor or Redactor()
-        # A private logging.Logger, not registered in logging's global manager: two Logger
-        # objects never share or leak handlers.
-        self._logger = logging.Logger(f"{name}#{next(_IDS)}", level=level_number(log_level))
-        self._logger.propagate = False
         self._context: dict[str, Any] = dict(context or {})
         self._sinks: list[BaseLogger] = []
+        if attach_default_stdout_logger is None:
+            attach_default_stdout_logger = loggers is None  # given sinks are the sinks
         if attach_default_stdout_logger:
-            self.add_sink(StdoutLogger(log_level))
+            self.add_sink(StdoutLogger(log_name, log_level))
         if attach_default_file_logger:
-            if log_path is None:
-                raise ValueError("attach_default_file_logger needs log_path")
-            self.add_sink(FileLogger(log_path, log_level))
+            self.add_sink(FileLogger(log_name, log_level, log_path))
         for sink in loggers or ():
             self.add_sink(sink)
 
@@ -69,14 +67,14 @@ class Logger:
         return tuple(self._sinks)
 
     def add_sink(self, sink: BaseLogger) -> BaseLogger:
+        if not isinstance(sink, BaseLogger):
+            raise TypeError(f"a sink is a lib.logging.BaseLogger, got {type(sink).__name__}")
         sink.use_redactor(self.redactor)
         self._sinks.append(sink)
-        self._logger.addHandler(sink)
         return sink
 
     def remove_sink(self, sink: BaseLogger) -> None:
         self._sinks.remove(sink)
-        self._logger.removeHandler(sink)
 
     def sink_failures(self) -> dict[str, int]:
         return {f"{i}:{type(s).__name__}": s.failures for i, s in enumerate(self._sinks)}
@@ -104,23 +102,31 @@ class Logger:
     def bind(self, **context: Any) -> Logger:
         """A logger that shares these sinks and adds `context` to every message."""
         child = object.__new__(Logger)
-        child.name = self.name
+        child.log_name = self.log_name
+        child.level = self.level
         child.redactor = self.redactor
-        child._logger = self._logger
         child._sinks = self._sinks
         child._context = {**self._context, **context}
         return child
 
     def set_level(self, log_level: str | int) -> None:
-        self._logger.setLevel(level_number(log_level))
+        """This Logger's level (loggers made by bind() before keep theirs)."""
+        self.level = level_number(log_level)
+
+    def is_enabled_for(self, log_level: str | int) -> bool:
+        return level_number(log_level) >= self.level
 
     # ------------------------------------------------------------------ logging
 
     def _log(self, level: int, message: str, args: tuple, fields: dict[str, Any], exc_info=None):
-        if not self._logger.isEnabledFor(level):
+        if level < self.level:
             return
-        extra = {CONTEXT_ATTR: self._context, FIELDS_ATTR: fields}
-        self._logger.log(level, message, *args, exc_info=exc_info, extra=extra, stacklevel=3)
+        record = make_record(self.log_name, level, message, args, fields, self._context, exc_info)
+        for sink in self._sinks:
+            try:
+                sink.handle(record)  # no level check here: this Logger's level decides
+            except Exception as error:  # handle() isolates emit(); this covers filters
+                sink._count_failure(error)
 
     def debug(self, message: str, *args: Any, **fields: Any) -> None:
         self._log(logging.DEBUG, message, args, fields)

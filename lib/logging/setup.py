@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lib.config import AppConfig
+from lib.logging.base import DEFAULT_LOG_PATH
 from lib.logging.executor import ExecutorLogConfig, prepare_log_group
 from lib.logging.logger import Logger
 
@@ -13,11 +14,11 @@ def logger_from_config(config: AppConfig, app_id: str, aws: Any = None) -> Logge
     """Sinks as `config.logging` says; the CloudWatch group is prepared once here (driver)."""
     settings = config.logging
     logger = Logger(
+        log_name=config.job_name or config.project,
         log_level=settings.level,
         attach_default_stdout_logger=settings.stdout,
-        attach_default_file_logger=settings.file is not None,
-        log_path=settings.file,
-        name=config.job_name or config.project,
+        attach_default_file_logger=settings.log_path is not None,
+        log_path=settings.log_path or DEFAULT_LOG_PATH,
         context={
             "app_id": app_id,
             "env": config.env,

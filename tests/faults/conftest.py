@@ -35,7 +35,7 @@ def pds(s3, bucket):
 def job_command(source: str, target: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "jobs.xetra", "--env", "local", "--source", source,
             "--target", target, "--start", START.isoformat(), "--end", END.isoformat(),
-            "--set", "logging.file=", *extra]  # fmt: skip
+            "--set", "logging.log_path=", *extra]  # fmt: skip
 
 
 def job_environment(endpoint_url: str) -> dict[str, str]:

@@ -30,7 +30,8 @@ def test_no_secret_reaches_logs_summaries_or_the_conf_dump(
     log_file = tmp_path / "logs" / "xetra.log"
     common = [
         "--env", "local", "--source", f"s3://{bucket}/pds", "--start", "2024-01-04",
-        "--end", "2024-01-04", "--set", f"logging.file={log_file}", "--set", "logging.level=DEBUG",
+        "--end", "2024-01-04", "--set", f"logging.log_path={log_file.parent}",
+        "--set", "logging.level=DEBUG",
         "--set", "alerts.slack_webhook.secret_id=etl/slack",
         "--set", "alerts.slack_webhook.key=webhook_url",
     ]  # fmt: skip

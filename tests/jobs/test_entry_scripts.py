@@ -67,7 +67,8 @@ def submit(work, archive, entry, args, extra_env=None):
 
 def job_args(source, target):
     return ["--env", "local", "--source", source.as_uri(), "--target", target.as_uri(),
-            "--start", "2024-01-05", "--end", "2024-01-05", "--set", "logging.file="]  # fmt: skip
+            "--start", "2024-01-05", "--end", "2024-01-05",
+            "--set", "logging.log_path="]  # fmt: skip
 
 
 def test_spark_submit_runs_the_packaged_entry(packaged):
@@ -108,7 +109,7 @@ def test_countries_extract_entry_fixes_its_subcommand(tmp_path):
         result = subprocess.run(
             [sys.executable, str(ROOT / "jobs/countries/entry_extract.py"), "--env", "local",
              "--base-url", api.base_url, "--target", (tmp_path / "raw").as_uri(),
-             "--date", "2024-01-01", "--set", "logging.file="],
+             "--date", "2024-01-01", "--set", "logging.log_path="],
             capture_output=True, text=True, timeout=120, check=False,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip

@@ -20,7 +20,7 @@ def test_posts_a_message(webhook):
 def test_retries_429_and_5xx_honouring_retry_after(webhook):
     sleeps: list[float] = []
     webhook.answers = [(429, {"Retry-After": "3"}), (503, {})]
-    result = SlackAlerter(webhook.url, sleep=sleeps.append, base_delay=0.01).post("again")
+    result = SlackAlerter(webhook.url, sleep=sleeps.append, backoff_factor=0.01).post("again")
     assert result.delivered
     assert len(webhook.bodies) == 3
     assert sleeps[0] >= 3.0  # Retry-After is the lower bound of the first wait

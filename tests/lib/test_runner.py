@@ -25,7 +25,7 @@ def _spec(body, prepare=None, arguments=None):
     )  # fmt: skip
 
 
-COMMON = ["--env", "local", "--set", "logging.file="]
+COMMON = ["--env", "local", "--set", "logging.log_path="]
 
 
 def printed_summary(stdout: str) -> dict:
@@ -145,7 +145,7 @@ def test_usage_and_config_errors_exit_2_before_the_body_runs(capsys):
 
 
 def test_the_library_records_reach_the_job_sinks_only_during_the_run(tmp_path, capsys):
-    log_file = tmp_path / "run.log"
+    log_file = tmp_path / "runner_demo.log"  # <log_path>/<job>.log
     library = logging.getLogger("lib.some_module")
 
     def body(context):
@@ -153,7 +153,7 @@ def test_the_library_records_reach_the_job_sinks_only_during_the_run(tmp_path, c
         return {}
 
     handlers_before = list(logging.getLogger("lib").handlers)
-    assert run_job(_spec(body), ["--env", "local", "--set", f"logging.file={log_file}"]) == 0
+    assert run_job(_spec(body), ["--env", "local", "--set", f"logging.log_path={tmp_path}"]) == 0
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert any(line["message"] == "from the library" for line in lines)
     assert logging.getLogger("lib").handlers == handlers_before

@@ -59,7 +59,7 @@ def files_for(data: Path, start: date, end: date) -> list[Path]:
 def job_args(data: Path, target: Path, start: date, end: date) -> list[str]:
     return ["--env", "local", "--source", data.as_uri(), "--target", target.as_uri(),
             "--start", start.isoformat(), "--end", end.isoformat(),
-            "--set", "logging.stdout=false", "--set", "logging.file="]  # fmt: skip
+            "--set", "logging.stdout=false", "--set", "logging.log_path="]  # fmt: skip
 
 
 def read_report(target: Path) -> pd.DataFrame:

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
             Bucket="lake-demo", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         print(f"fake REST Countries API at {api.base_url} ({len(api.countries)} countries)")
-        common = ["--env", "local", "--date", day, "--set", "logging.file="]
+        common = ["--env", "local", "--date", day, "--set", "logging.log_path="]
         code = countries_main(
             ["extract", *common, "--base-url", api.base_url, "--target", "s3://lake-demo/raw"]
         )

@@ -164,7 +164,7 @@ def upload(deploy: Deploy) -> int:
         if aws is None:
             print(f"would upload {path} -> s3://{bucket}/{target}")
         else:
-            aws.s3.upload_file(path, bucket, target)
+            aws.s3.upload_file(bucket_name=bucket, object_name=target, path=path)
             print(f"uploaded s3://{bucket}/{target}")
     return 0
 

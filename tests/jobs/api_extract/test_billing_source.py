@@ -18,7 +18,7 @@ def test_cursor_source_lands_every_page_with_the_key_from_the_environment(
     monkeypatch.setenv("BILLING_API_KEY", "billing-key-7f3a")
     code = main(
         ["--env", "local", "--source", "billing", "--target", f"s3://{bucket}/raw",
-         "--date", "2024-05-06", "--set", "logging.file=",
+         "--date", "2024-05-06", "--set", "logging.log_path=",
          "--set", f"job.sources.billing.base_url={api.base_url}",
          "--set", "job.sources.billing.backoff_factor=0.01"]
     )  # fmt: skip
@@ -41,7 +41,7 @@ def test_a_wrong_key_fails_and_commits_nothing(api, aws, bucket, monkeypatch, ca
     monkeypatch.setenv("BILLING_API_KEY", "wrong-key-0000")
     code = main(
         ["--env", "local", "--source", "billing", "--target", f"s3://{bucket}/raw",
-         "--set", "logging.file=", "--set", f"job.sources.billing.base_url={api.base_url}"]
+         "--set", "logging.log_path=", "--set", f"job.sources.billing.base_url={api.base_url}"]
     )  # fmt: skip
     assert code == 1
     out = capsys.readouterr().out

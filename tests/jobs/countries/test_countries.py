@@ -21,13 +21,14 @@ DAY = "2024-05-06"
 def extract(api, raw, *extra):
     # no client-side rate limit and short backoffs: the tests are about correctness
     return main(["extract", "--env", "local", "--base-url", api.base_url, "--target", raw,
-                 "--date", DAY, "--set", "logging.file=", "--set", "job.api.rate_per_second=null",
+                 "--date", DAY, "--set", "logging.log_path=",
+                 "--set", "job.api.rate_per_second=null",
                  "--set", "job.api.backoff_factor=0.01", *extra])  # fmt: skip
 
 
 def curate(raw, lake, *extra):
     return main(["transform", "--env", "local", "--source", raw, "--target", lake,
-                 "--date", DAY, "--set", "logging.file=", *extra])  # fmt: skip
+                 "--date", DAY, "--set", "logging.log_path=", *extra])  # fmt: skip
 
 
 def test_field_groups_respect_the_10_field_limit():

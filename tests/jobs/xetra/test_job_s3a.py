@@ -41,7 +41,7 @@ def run_job(source, target, *extra, first=START):
             "--target",
             target,
             "--set",
-            "logging.file=",
+            "logging.log_path=",
             "--set",
             f"job.first_date={first.isoformat()}",
             *extra,
@@ -237,7 +237,7 @@ def test_bad_arguments_exit_2_with_a_reason(capsys):
 def test_a_failing_run_exits_1_with_a_one_line_reason(spark, s3, bucket, capsys):
     code = main(
         ["--env", "local", "--source", f"s3://{bucket}/pds", "--target", "s3://no-such-bucket-x/l",
-         "--start", "2024-01-04", "--end", "2024-01-04", "--set", "logging.file="]
+         "--start", "2024-01-04", "--end", "2024-01-04", "--set", "logging.log_path="]
     )  # fmt: skip
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -49,7 +49,7 @@ def test_real_days_accounting_and_spot_values(spark, shared_data, tmp_path):
     target = tmp_path / "lake"
     code = main(
         ["--env", "local", "--source", xetra.as_uri(), "--target", target.as_uri(),
-         "--start", DATES[0], "--end", DATES[-1], "--set", "logging.file="]
+         "--start", DATES[0], "--end", DATES[-1], "--set", "logging.log_path="]
     )  # fmt: skip
     assert code == 0
     summary = json.loads(next((target / "_state/xetra/runs").glob("*.json")).read_text())

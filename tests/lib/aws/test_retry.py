@@ -54,7 +54,7 @@ def make(time_, **options):
 def test_retries_non_200_responses_until_success():
     time_ = FakeTime()
     call, calls = sequence(Response(503), Response(500), Response(200))
-    result = make(time_, base_delay=0.5)(call)()
+    result = make(time_, backoff_factor=0.5)(call)()
     assert result.status_code == 200
     assert len(calls) == 3
     assert time_.sleeps == [0.5, 1.0]  # exponential: base * 2**attempt (jitter fixed at 1.0)
@@ -129,31 +129,41 @@ def test_reraises_the_last_exception_when_attempts_run_out():
 def test_total_deadline_stops_early():
     time_ = FakeTime()
     call, calls = sequence(Response(503))
-    result = make(time_, max_attempts=50, base_delay=1.0, max_delay=4.0, deadline=10.0)(call)()
+    result = make(time_, max_attempts=50, backoff_factor=1.0, max_delay=4.0, deadline=10.0)(call)()
     assert result.status_code == 503
     assert time_.now <= 10.0
     assert sum(time_.sleeps) <= 10.0
     assert len(calls) < 50
 
 
-def test_full_jitter_and_cap():
+def test_equal_jitter_grows_each_time_and_is_capped():
     time_ = FakeTime()
     call, _ = sequence(Response(500), Response(500), Response(500), Response(200))
-    draws = iter([0.25, 0.5, 0.1])
+    draws = iter([1.0, 0.0, 0.5])
     retry(
         sleep=time_.sleep,
         clock=time_.clock,
         random=lambda: next(draws),
-        base_delay=1.0,
+        max_attempts=4,
+        backoff_factor=1.0,
         max_delay=3.0,
     )(call)()
-    assert time_.sleeps == [0.25 * 1.0, 0.5 * 2.0, 0.1 * 3.0]
+    # caps 1, 2, 3 (max_delay); each wait in [cap/2, cap]: never shorter than the one before
+    assert time_.sleeps == [1.0, 1.0, 2.25]
+
+
+def test_bare_decorator_makes_three_attempts_by_default():
+    time_ = FakeTime()
+    call, calls = sequence(Response(503))
+    assert make(time_)(call)().status_code == 503
+    assert len(calls) == 3
+    assert time_.sleeps == [0.5, 1.0]
 
 
 def test_retry_after_header_is_a_lower_bound():
     time_ = FakeTime()
     call, _ = sequence(Response(429, {"Retry-After": "7"}), Response(200))
-    make(time_, base_delay=0.1)(call)()
+    make(time_, backoff_factor=0.1)(call)()
     assert time_.sleeps == [7.0]
 
 

@@ -125,7 +125,7 @@ def test_transfer_object_small_and_multipart(aws, bucket, s3):
 def test_upload_and_download(aws, bucket, tmp_path):
     source = tmp_path / "in.bin"
     source.write_bytes(b"\x00\x01" * 1000)
-    aws.s3.upload_file(source, bucket, "files/in.bin")
+    aws.s3.upload_file(bucket, "files/in.bin", source)
     target = aws.s3.download_object(bucket, "files/in.bin", tmp_path / "out" / "copy.bin")
     assert target.read_bytes() == source.read_bytes()
     with pytest.raises(S3ObjectNotFound):

@@ -1,4 +1,4 @@
-"""lib.logging: fan-out, per-sink levels, isolation of failing sinks, JSON context, redaction."""
+"""lib.logging: fan-out, levels, isolation of failing sinks, JSON context, redaction."""
 
 from __future__ import annotations
 
@@ -14,35 +14,52 @@ class ListSink(BaseLogger):
     """A sink that keeps its lines: the extension point in its smallest form."""
 
     def __init__(self, log_level="DEBUG"):
-        super().__init__(log_level)
+        super().__init__(log_level=log_level)
         self.lines: list[str] = []
 
-    def write(self, record, line):
-        self.lines.append(line)
+    def make_handler(self, message):
+        self.lines.append(message)
 
     def messages(self) -> list[dict]:
         return [json.loads(line) for line in self.lines]
 
 
 class BrokenSink(BaseLogger):
-    def write(self, record, line):
+    def make_handler(self, message):
         raise OSError("disk full")
 
 
-def test_one_message_fans_out_to_every_sink_at_its_own_level():
+def test_the_logger_level_decides_for_all_its_sinks_and_a_sink_level_when_alone():
     verbose, quiet = ListSink("DEBUG"), ListSink("WARNING")
-    log = Logger(log_level="DEBUG", loggers=[verbose, quiet], attach_default_stdout_logger=False)
+    log = Logger(log_level="DEBUG", loggers=[verbose, quiet])
     log.debug("details")
-    log.info("progress")
     log.warning("careful")
-    assert [m["message"] for m in verbose.messages()] == ["details", "progress", "careful"]
-    assert [m["message"] for m in quiet.messages()] == ["careful"]
-    assert quiet.messages()[0]["level"] == "WARNING"
+    assert [m["message"] for m in verbose.messages()] == ["details", "careful"]
+    assert [m["message"] for m in quiet.messages()] == ["details", "careful"]
+    assert quiet.messages()[1]["level"] == "WARNING"
+    quiet.info("alone")  # used on its own, the sink's level applies
+    quiet.error("alone %s", "too", n=1)
+    assert [m["message"] for m in quiet.messages()][2:] == ["alone too"]
+    assert quiet.messages()[2]["fields"] == {"n": 1}
+    library_logger = logging.getLogger("lib.test_levels")
+    library_logger.setLevel(logging.DEBUG)
+    log.attach_to(library_logger)  # as a standard handler, too
+    try:
+        library_logger.info("from the library")
+    finally:
+        log.detach_from(library_logger)
+    assert [m["message"] for m in verbose.messages()][-1] == "from the library"
+    assert [m["message"] for m in quiet.messages()][-1] == "alone too"
+
+
+def test_sinks_must_be_base_loggers():
+    with pytest.raises(TypeError, match="BaseLogger"):
+        Logger(loggers=[logging.StreamHandler()])
 
 
 def test_logger_level_filters_before_the_sinks():
     sink = ListSink("DEBUG")
-    log = Logger(log_level="INFO", loggers=[sink], attach_default_stdout_logger=False)
+    log = Logger(log_level="INFO", loggers=[sink])
     log.debug("hidden")
     log.info("shown %s", "here")
     assert [m["message"] for m in sink.messages()] == ["shown here"]
@@ -51,7 +68,7 @@ def test_logger_level_filters_before_the_sinks():
 def test_a_failing_sink_is_counted_and_isolated(capsys):
     good = ListSink()
     broken = BrokenSink("DEBUG")
-    log = Logger(loggers=[broken, good], attach_default_stdout_logger=False)
+    log = Logger(loggers=[broken, good])
     for index in range(3):
         log.info("message %d", index)
     assert len(good.lines) == 3
@@ -64,7 +81,6 @@ def test_context_and_fields_are_json():
     sink = ListSink()
     log = Logger(
         loggers=[sink],
-        attach_default_stdout_logger=False,
         context={"job": "xetra", "env": "local", "app_id": "local-123"},
     )
     run_log = log.bind(run_id="r-1")
@@ -83,7 +99,7 @@ def test_context_and_fields_are_json():
 
 def test_exceptions_carry_the_traceback():
     sink = ListSink()
-    log = Logger(loggers=[sink], attach_default_stdout_logger=False)
+    log = Logger(loggers=[sink])
     try:
         raise RuntimeError("boom")
     except RuntimeError:
@@ -125,7 +141,7 @@ def test_error_types_and_class_names_are_not_taken_for_secrets(text):
 @pytest.mark.parametrize(("text", "secret"), list(SECRETS.items()))
 def test_secrets_are_redacted_in_messages(text, secret):
     sink = ListSink()
-    Logger(loggers=[sink], attach_default_stdout_logger=False).error(text)
+    Logger(loggers=[sink]).error(text)
     assert secret not in sink.lines[0]
     assert "*****" in sink.lines[0]
 
@@ -133,7 +149,7 @@ def test_secrets_are_redacted_in_messages(text, secret):
 def test_secrets_are_redacted_in_fields_errors_and_a_logged_spark_conf(tmp_path, capsys):
     sink = ListSink()
     log = Logger(
-        loggers=[sink, FileLogger(tmp_path / "job.log")],
+        loggers=[sink, FileLogger(log_name="job", log_path=tmp_path)],
         attach_default_stdout_logger=True,
     )
     log.mask("my-masked-secret-value")
@@ -164,12 +180,13 @@ def test_secrets_are_redacted_in_fields_errors_and_a_logged_spark_conf(tmp_path,
 
 
 def test_stdout_and_file_sinks(tmp_path, capsys):
-    path = tmp_path / "logs" / "etl.log"
+    path = tmp_path / "logs" / "demo.log"
     log = Logger(
+        log_name="demo",
         log_level="INFO",
         attach_default_stdout_logger=True,
         attach_default_file_logger=True,
-        log_path=path,
+        log_path=path.parent,
         context={"job": "demo"},
     )
     log.info("hello")
@@ -178,13 +195,14 @@ def test_stdout_and_file_sinks(tmp_path, capsys):
     assert "INFO" in out and "hello" in out and '"job": "demo"' in out
     record = json.loads(path.read_text().strip())
     assert record["message"] == "hello"
-    with pytest.raises(ValueError, match="log_path"):
-        Logger(attach_default_file_logger=True)
+    assert record["logger"] == "demo"
+    with pytest.raises(ValueError, match="log_name"):
+        FileLogger(log_name="../escape", log_path=tmp_path)
 
 
 def test_standard_loggers_can_feed_the_same_sinks():
     sink = ListSink()
-    log = Logger(loggers=[sink], attach_default_stdout_logger=False)
+    log = Logger(loggers=[sink])
     library_logger = logging.getLogger("lib.test_feed")
     library_logger.setLevel(logging.INFO)
     log.attach_to(library_logger)
@@ -199,14 +217,14 @@ def test_standard_loggers_can_feed_the_same_sinks():
 
 def test_two_loggers_do_not_share_sinks():
     first, second = ListSink(), ListSink()
-    Logger(loggers=[first], attach_default_stdout_logger=False).info("one")
-    Logger(loggers=[second], attach_default_stdout_logger=False).info("two")
+    Logger(loggers=[first]).info("one")
+    Logger(loggers=[second]).info("two")
     assert [m["message"] for m in first.messages()] == ["one"]
     assert [m["message"] for m in second.messages()] == ["two"]
 
 
 def test_stdout_sink_json_lines(capsys):
-    log = Logger(loggers=[StdoutLogger(json_lines=True)], attach_default_stdout_logger=False)
+    log = Logger(loggers=[StdoutLogger(json_lines=True)])
     log.warning("structured")
     assert json.loads(capsys.readouterr().out)["message"] == "structured"
 
