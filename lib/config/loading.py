@@ -3,7 +3,8 @@
 Layers, later wins: ``conf/base.yaml`` -> ``conf/<env>.yaml`` -> the job's own section
 (``jobs.<name>`` in either file) -> command-line overrides (``--set spark.conf.x=y``).
 
-``${VAR}`` and ``${VAR:-default}`` are replaced from the environment; ``$${`` is a literal ``${``.
+``${VAR}`` and ``${VAR:-default}`` are replaced from the environment (the default also when VAR is
+empty, as in the shell); ``$${`` is a literal ``${``; any other ``${`` is an error.
 
 The config folder is, in order: the ``conf_dir`` argument (a path, ``file://`` or ``s3://`` URI),
 ``$ETL_CONF_DIR``, the ``conf/`` folder of the checkout, or the copy packaged inside the library
@@ -28,7 +29,8 @@ from lib.config.overrides import override_path, parse_override, set_path
 from lib.config.schema import ENVIRONMENTS, OVERLAY_SECTIONS, TOOLING_SECTIONS, AppConfig
 
 CONF_DIR_ENV = "ETL_CONF_DIR"
-_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `$${` (a literal), a well-formed reference, or any other `${` (malformed: an error)
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 
 
 def _interpolate(
@@ -48,10 +50,19 @@ def _interpolate(
         if match.group(0) == "$${":
             return "${"
         name, default = match.group(1), match.group(2)
-        if name in environ:
+        if name is None:
+            raise ConfigError(
+                f"malformed reference in {value!r}: write ${{NAME}} or ${{NAME:-default}} "
+                "(and $${ for a literal ${)",
+                dotted(path),
+                source,
+            )
+        if environ.get(name):
             return environ[name]
-        if default is not None:
+        if default is not None:  # like the shell's :-, also when the variable is empty
             return default
+        if name in environ:
+            return ""
         raise ConfigError(
             f"environment variable {name} is not set and has no default", dotted(path), source
         )

@@ -177,6 +177,27 @@ def test_unset_variable_without_default_names_key_and_file(tmp_path):
     assert "AWS_PROFILE_NAME" in str(error.value)
 
 
+def test_an_empty_variable_takes_the_default_like_the_shell(tmp_path):
+    """`${VAR:-default}`: the default when VAR is unset *or empty* (an empty AWS_ENDPOINT_URL
+    in env local must not mean AWS's real endpoints); `${VAR}` keeps an empty value."""
+    write_conf(
+        tmp_path,
+        base=MINIMAL_BASE,
+        local="aws: {endpoint_url: '${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}', profile: '${P}'}\n",
+    )
+    config = load_config("local", conf_dir=tmp_path, environ={"AWS_ENDPOINT_URL": "", "P": ""})
+    assert config.aws.endpoint_url == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("text", ["${REGION:eu-west-1}", "${APP", "x-${}", "${1X}", "${A:-b"])
+def test_a_malformed_reference_is_an_error_naming_key_and_file(tmp_path, text):
+    write_conf(tmp_path, base=MINIMAL_BASE, local=f"aws: {{region: '{text}'}}\n")
+    with pytest.raises(ConfigError, match="malformed") as error:
+        load_config("local", conf_dir=tmp_path, environ={"REGION": "r", "APP": "a", "A": "a"})
+    assert error.value.key == "aws.region"
+    assert error.value.source.endswith("local.yaml")
+
+
 def test_interpolated_text_that_is_not_a_number_is_a_type_error(tmp_path):
     write_conf(tmp_path, base=MINIMAL_BASE, dev="aws: {max_attempts: '${N}'}\n")
     with pytest.raises(ConfigError, match=r"expected int.*key 'aws\.max_attempts'.*dev\.yaml"):
