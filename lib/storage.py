@@ -94,7 +94,8 @@ class S3Store(ObjectStore):
         return "/".join(part for part in (self.prefix, key.lstrip("/")) if part)
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
-        full = self._key(prefix)
+        # the root is a folder: "data/" + prefix, never "data" (which also lists data-old/)
+        full = f"{self.prefix}/{prefix.lstrip('/')}" if self.prefix else prefix.lstrip("/")
         strip = len(self.prefix) + 1 if self.prefix else 0
         for item in self._s3.list_objects(self.bucket, full):
             relative = item.key[strip:]

@@ -61,11 +61,16 @@ def _commit_protocol(spark: SparkSession, protocol: str) -> Iterator[None]:
             spark.conf.set(key, previous)
 
 
+def _spark_string_literal(text: str) -> str:
+    """A Spark SQL string literal: Spark's lexer takes backslash escapes, not doubled quotes."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def replace_where_predicate(column: str, values: Sequence[str]) -> str:
     """``trade_date IN ('2024-01-02', ...)`` for Delta's replaceWhere (values are quoted)."""
     if not column.replace("_", "").isalnum():
         raise ValueError(f"not a plain column name: {column!r}")
-    quoted = ", ".join("'" + str(value).replace("'", "''") + "'" for value in values)
+    quoted = ", ".join(_spark_string_literal(str(value)) for value in values)
     return f"`{column}` IN ({quoted})"
 
 
@@ -144,5 +149,6 @@ def read_table(spark: SparkSession, uri: str, fmt: TableFormat = "parquet") -> D
     if fmt == "delta":
         return spark.read.format("delta").load(uri)
     if fmt == "parquet":
-        return spark.read.parquet(uri)
+        # columns added by later writes are read too (absent in older files: NULL)
+        return spark.read.option("mergeSchema", "true").parquet(uri)
     raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
