@@ -183,10 +183,12 @@ def test_an_empty_variable_takes_the_default_like_the_shell(tmp_path):
     write_conf(
         tmp_path,
         base=MINIMAL_BASE,
-        local="aws: {endpoint_url: '${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}', profile: '${P}'}\n",
+        local="aws: {endpoint_url: '${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}'}\n",
     )
-    config = load_config("local", conf_dir=tmp_path, environ={"AWS_ENDPOINT_URL": "", "P": ""})
+    config = load_config("local", conf_dir=tmp_path, environ={"AWS_ENDPOINT_URL": ""})
     assert config.aws.endpoint_url == "http://127.0.0.1:5000"
+    write_conf(tmp_path, base=MINIMAL_BASE, local="aws: {profile: '${P}'}\n")
+    assert load_config("local", conf_dir=tmp_path, environ={"P": ""}).aws.profile in ("", None)
 
 
 @pytest.mark.parametrize("text", ["${REGION:eu-west-1}", "${APP", "x-${}", "${1X}", "${A:-b"])
