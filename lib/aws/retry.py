@@ -9,13 +9,15 @@
 
 The wrapped call is attempted again (at most `max_attempts` times in all, 3 by default) while it
 
-* returns a response whose HTTP status is not a success (``status_code`` of a requests
-  response, ``status`` of urllib's, ``ResponseMetadata.HTTPStatusCode`` of a boto3 dict), or
-* raises a retryable exception: connection errors and time-outs, and botocore errors whose
-  code is throttling or a transient 5xx.
+* returns a response with a transient HTTP status: 408, 425, 429 or a transient 5xx
+  (``status_code`` of a requests response, ``status`` of urllib's,
+  ``ResponseMetadata.HTTPStatusCode`` of a boto3 dict), or
+* raises a retryable exception: connection errors and time-outs (the built-in ones, requests'
+  and botocore's), and botocore errors whose code is throttling or a transient 5xx.
 
-It never retries validation or access-denied failures (HTTP 400, 401, 403, 404, 405, 409, 410,
-422 or the equivalent AWS codes): those are returned or raised at once. When the attempts or the
+Any other status is returned at once: a success (any 2xx), and the answers a repeat cannot
+change (400, 401, 403, 404, 405, 406, 409, 410, 412, 413, 415, 422, 501, ...); validation and
+access-denied errors are raised at once. When the attempts or the
 total `deadline` run out, the last response is returned (the predecessor's contract) or the last
 exception re-raised.
 
@@ -39,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import requests
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -57,10 +60,16 @@ from lib.aws.errors import (
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NEVER_RETRY_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 422})
+# Retried: time-outs, "too early", throttling and the transient 5xx. Every other status is an
+# answer that a repeat cannot change (400..., 406, 412, 413, 415, 501, 505, ...).
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 598, 599})
 RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
+    # requests' own: they derive from OSError, not from the built-in ConnectionError
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
     EndpointConnectionError,
     ConnectionClosedError,
     ReadTimeoutError,
@@ -105,9 +114,7 @@ def is_retryable_exception(error: BaseException) -> bool:
 
 
 def _should_retry_status(status: int | None) -> bool:
-    if status is None or 200 <= status < 300:
-        return False
-    return status not in NEVER_RETRY_STATUSES
+    return status in RETRY_STATUSES
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lib.aws import retry
@@ -76,7 +77,7 @@ def test_returns_the_last_response_when_attempts_run_out():
     assert len(time_.sleeps) == 3
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 406, 412, 413, 415, 422, 501])
 def test_never_retries_validation_or_access_denied_statuses(status):
     time_ = FakeTime()
     call, calls = sequence(Response(status), Response(200))
@@ -178,3 +179,27 @@ def test_bare_decorator_and_metadata():
     assert fine.__doc__ == "doc"
     with pytest.raises(ValueError, match="max_attempts"):
         retry(max_attempts=0)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ConnectionError("refused"),
+        requests.exceptions.ConnectTimeout("slow connect"),
+        requests.exceptions.ReadTimeout("slow read"),
+        requests.exceptions.ChunkedEncodingError("cut"),
+    ],
+)
+def test_retries_requests_connection_errors_and_time_outs(error):
+    time_ = FakeTime()
+    call, calls = sequence(error, Response(200))
+    assert make(time_)(call)().status_code == 200
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
+def test_retries_transient_statuses(status):
+    time_ = FakeTime()
+    call, calls = sequence(Response(status), Response(200))
+    assert make(time_)(call)().status_code == 200
+    assert len(calls) == 2
