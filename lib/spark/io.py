@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -66,12 +66,25 @@ def _spark_string_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def replace_where_predicate(column: str, values: Sequence[str]) -> str:
-    """``trade_date IN ('2024-01-02', ...)`` for Delta's replaceWhere (values are quoted)."""
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the folder Spark writes NULL partition values to
+
+
+def partition_text(value: Any) -> str:
+    """A partition value as its folder name: ``2024-01-02`` for a date, Hive's name for NULL."""
+    return NULL_PARTITION if value is None else str(value)
+
+
+def replace_where_predicate(column: str, values: Sequence[Any]) -> str:
+    """``trade_date IN ('2024-01-02', ...)`` for Delta's replaceWhere (values are quoted; the
+    NULL partition, as None or its folder name, becomes ``OR trade_date IS NULL``)."""
     if not column.replace("_", "").isalnum():
         raise ValueError(f"not a plain column name: {column!r}")
-    quoted = ", ".join(_spark_string_literal(str(value)) for value in values)
-    return f"`{column}` IN ({quoted})"
+    texts = [partition_text(value) for value in values]
+    quoted = ", ".join(_spark_string_literal(text) for text in texts if text != NULL_PARTITION)
+    conditions = [f"`{column}` IN ({quoted})"] if quoted else []
+    if NULL_PARTITION in texts:
+        conditions.append(f"`{column}` IS NULL")
+    return " OR ".join(conditions)
 
 
 def write_partitions(
@@ -79,19 +92,21 @@ def write_partitions(
     uri: str,
     partition_column: str,
     fmt: TableFormat = "parquet",
-    values: Sequence[str] | None = None,
+    values: Sequence[Any] | None = None,
     store: ObjectStore | None = None,
 ) -> list[str]:
     """Replace the partitions `values` of `uri` with the rows of `frame`; returns the values
-    that now hold rows.
+    that now hold rows, as their folder names (``partition_text``: a date as 2024-01-02, NULL as
+    Hive's default partition).
 
     Without `values`, the partitions are those `frame` holds. A value in `values` that `frame`
     has no rows for is cleared: Delta does it in the same commit (replaceWhere); for Parquet the
     partition's objects are deleted through `store` (an ObjectStore on `uri`) after the write.
     """
     spark = frame.sparkSession
-    present = sorted(str(row[0]) for row in frame.select(partition_column).distinct().collect())
-    values = sorted(values) if values is not None else present
+    distinct = frame.select(partition_column).distinct().collect()
+    present = sorted(partition_text(row[0]) for row in distinct)
+    values = sorted({partition_text(value) for value in values}) if values is not None else present
     if not values:
         return []
     if fmt == "parquet" and not present:

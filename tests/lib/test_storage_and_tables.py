@@ -45,3 +45,28 @@ def test_read_table_sees_columns_added_later(spark, tmp_path):
     frame = read_table(spark, uri)
     assert "extra" in frame.columns
     assert sorted((row.n, row.extra) for row in frame.collect()) == [(1, None), (2, "new")]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
+def test_write_partitions_with_date_and_null_partition_values(spark, tmp_path, fmt):
+    """Non-string partition values are the partitions' folder names, NULL is Hive's default
+    partition: nothing just written is deleted, and a re-write replaces the NULL partition."""
+    from datetime import date
+
+    from lib.spark.io import read_table, write_partitions
+    from lib.storage import LocalStore
+
+    uri = (tmp_path / "by_day").as_uri()
+    store = LocalStore(str(tmp_path / "by_day"))
+    schema = "day date, n int"
+    first = spark.createDataFrame([(date(2024, 1, 2), 1), (date(2024, 1, 3), 2), (None, 3)], schema)
+    written = write_partitions(first, uri, "day", fmt=fmt, store=store)
+    assert written == ["2024-01-02", "2024-01-03", "__HIVE_DEFAULT_PARTITION__"]
+    rows = sorted((row.n, row.day) for row in read_table(spark, uri, fmt).collect())
+    assert rows == [(1, date(2024, 1, 2)), (2, date(2024, 1, 3)), (3, None)]
+
+    second = spark.createDataFrame([(None, 30), (date(2024, 1, 3), 20)], schema)
+    write_partitions(second, uri, "day", fmt=fmt, store=store, values=[date(2024, 1, 3), None])
+    rows = sorted((row.n, row.day) for row in read_table(spark, uri, fmt).collect())
+    assert rows == [(1, date(2024, 1, 2)), (20, date(2024, 1, 3)), (30, None)]
