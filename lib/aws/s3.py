@@ -155,16 +155,32 @@ class S3:
     def transfer_object(
         self, source_bucket: str, source_object: str, target_bucket: str, target_object: str
     ) -> None:
-        """Server-side copy; objects over the multipart threshold (5 GB) go by UploadPartCopy."""
+        """Server-side copy; objects over the multipart threshold (5 GB) go by UploadPartCopy.
+
+        The source is read first (HeadObject): a failure there names the source, any later one
+        the target. Its ContentType and Metadata are passed explicitly to a multipart copy
+        (some s3transfer versions drop them there; a single CopyObject keeps them itself).
+        """
+        try:
+            head = self.client.head_object(Bucket=source_bucket, Key=source_object)
+        except ClientError as error:
+            raise wrap_s3_error(error, "Copy", source_bucket, source_object) from error
+        extra: dict[str, Any] = {}
+        if head["ContentLength"] >= self.transfer_config.multipart_threshold:
+            if head.get("ContentType"):
+                extra["ContentType"] = head["ContentType"]
+            if head.get("Metadata"):
+                extra["Metadata"] = head["Metadata"]
         try:
             self.client.copy(
                 {"Bucket": source_bucket, "Key": source_object},
                 target_bucket,
                 target_object,
+                ExtraArgs=extra or None,
                 Config=self.transfer_config,
             )
         except ClientError as error:
-            raise wrap_s3_error(error, "Copy", source_bucket, source_object) from error
+            raise wrap_s3_error(error, "Copy", target_bucket, target_object) from error
 
     # --------------------------------------------------------------- listings
 

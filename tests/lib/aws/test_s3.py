@@ -112,7 +112,7 @@ def test_transfer_object_small_and_multipart(aws, bucket, s3):
         multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
     )
     body = bytes(range(256)) * (12 * 1024 * 1024 // 256)  # 12 MiB -> 3 parts
-    aws.s3.put_object(bucket, "big", body)
+    aws.s3.put_object(bucket, "big", body, content_type="text/csv", metadata={"source": "pds"})
     parts = []
     aws.s3.client.meta.events.register(
         "before-call.s3.UploadPartCopy", lambda **kwargs: parts.append(1)
@@ -120,6 +120,21 @@ def test_transfer_object_small_and_multipart(aws, bucket, s3):
     aws.s3.transfer_object(bucket, "big", f"{bucket}-target", "copy/big")
     assert len(parts) == 3
     assert aws.s3.get_object(f"{bucket}-target", "copy/big") == body
+    copied = s3.head_object(Bucket=f"{bucket}-target", Key="copy/big")
+    assert copied["ContentType"] == "text/csv"  # kept by the multipart path too
+    assert copied["Metadata"] == {"source": "pds"}
+
+
+def test_transfer_errors_name_the_object_they_are_about(aws, bucket):
+    from lib.aws import S3BucketNotFound, S3ObjectNotFound
+
+    aws.s3.put_object(bucket, "src.json", b"{}")
+    with pytest.raises(S3BucketNotFound) as missing_target:
+        aws.s3.transfer_object(bucket, "src.json", "no-such-target-bucket-xyz", "dst.json")
+    assert "s3://no-such-target-bucket-xyz/dst.json" in str(missing_target.value)
+    with pytest.raises(S3ObjectNotFound) as missing_source:
+        aws.s3.transfer_object(bucket, "absent.json", bucket, "dst.json")
+    assert f"s3://{bucket}/absent.json" in str(missing_source.value)
 
 
 def test_upload_and_download(aws, bucket, tmp_path):
