@@ -6,7 +6,7 @@
     results = client.fetch_all(["/v3.1/alpha/DEU", "/v3.1/alpha/FRA"], max_workers=8)
 
 * Retries: urllib3's ``Retry`` on connection errors, read errors, 429 and 5xx, exponential
-  backoff, ``Retry-After`` honoured (no hand-rolled loop).
+  backoff, ``Retry-After`` honoured up to `backoff_max` (no hand-rolled loop).
 * Time-outs: (connect, read) on every request.
 * Rate limit: a token bucket shared by all threads of the client.
 * Fan-out: a bounded ThreadPoolExecutor; results come back in request order, and every failure is
@@ -127,6 +127,15 @@ def basic_auth(user: str, password: str) -> requests.auth.HTTPBasicAuth:
     return requests.auth.HTTPBasicAuth(user, password)
 
 
+class CappedRetry(Retry):
+    """urllib3's Retry whose wait for a ``Retry-After`` is capped by `backoff_max` (urllib3
+    itself would wait up to 6 hours for what a server asks)."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        wait = super().get_retry_after(response)
+        return None if wait is None else min(wait, self.backoff_max)
+
+
 class HttpClient:
     def __init__(
         self,
@@ -146,7 +155,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = (connect_timeout, read_timeout)
         self.redactor = redactor or Redactor()
-        retry = Retry(
+        retry = CappedRetry(
             total=max_retries,
             connect=max_retries,
             read=max_retries,

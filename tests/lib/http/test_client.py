@@ -60,6 +60,18 @@ def test_retry_after_is_honoured(api):
     assert time.monotonic() - started >= faults["429"] * 1.0
 
 
+def test_retry_after_is_capped_by_the_backoff_limit(api):
+    """urllib3 would wait up to 6 hours for a Retry-After; the client waits at most backoff_max."""
+    api.fail_first = 1
+    api.retry_after = "3600"
+    client = HttpClient(api.base_url, backoff_factor=0.0, backoff_max=0.5)
+    started = time.monotonic()
+    for path in ("/v3.1/alpha/FRA", "/v3.1/alpha/AUT", "/v3.1/alpha/CHE"):
+        client.get(path)
+    assert time.monotonic() - started < 10
+    assert all(api.requests[path] == 2 for path in ("/v3.1/alpha/FRA", "/v3.1/alpha/AUT"))
+
+
 def test_gives_up_after_max_retries_with_the_status(api):
     api.fail_first = 100
     client = HttpClient(api.base_url, max_retries=2, backoff_factor=0.0)
