@@ -22,17 +22,26 @@ def paginate_pages(
     size_param: str = "per_page",
     first_page: int = 1,
     params: Mapping[str, Any] | None = None,
+    total_field: str | None = None,
+    max_pages: int = 100_000,
 ) -> Iterator[Response]:
-    """page=1,2,… until a page has fewer than `page_size` items."""
-    page = first_page
-    while True:
+    """page=1,2,… until a page is empty, or the body's `total_field` count is reached.
+
+    A page shorter than `page_size` is not taken for the end: many APIs cap their page size
+    below what was asked, and stopping there would land a fraction of the records as if complete.
+    """
+    seen = 0
+    for page in range(first_page, first_page + max_pages):
         response = client.get(path, {**(params or {}), page_param: page, size_param: page_size})
-        yield response
         body = response.json()
-        items = body[items_field] if items_field else body
-        if len(items) < page_size:
+        items = _items(response, body, items_field)
+        if not items:
             return
-        page += 1
+        yield response
+        seen += len(items)
+        if _reached_total(response, body, total_field, seen):
+            return
+    raise HttpError(client.url(path), None, f"more than {max_pages} pages")
 
 
 def paginate_offset(
@@ -43,17 +52,40 @@ def paginate_offset(
     offset_param: str = "offset",
     limit_param: str = "limit",
     params: Mapping[str, Any] | None = None,
+    total_field: str | None = None,
+    max_pages: int = 100_000,
 ) -> Iterator[Response]:
-    """offset=0,limit,2·limit,… until a page has fewer than `limit` items."""
+    """offset=0,… advancing by the items each page held, until a page is empty or the body's
+    `total_field` count is reached (a short page is not the end: see paginate_pages)."""
     offset = 0
-    while True:
+    for _ in range(max_pages):
         response = client.get(path, {**(params or {}), offset_param: offset, limit_param: limit})
-        yield response
         body = response.json()
-        items = body[items_field] if items_field else body
-        if len(items) < limit:
+        items = _items(response, body, items_field)
+        if not items:
             return
-        offset += limit
+        yield response
+        offset += len(items)
+        if _reached_total(response, body, total_field, offset):
+            return
+    raise HttpError(client.url(path), None, f"more than {max_pages} pages")
+
+
+def _items(response: Response, body: Any, items_field: str | None) -> list[Any]:
+    items = _dig(body, items_field) if items_field else body
+    if not isinstance(items, list):
+        where = f"field {items_field!r}" if items_field else "body"
+        raise HttpError(response.url, response.status, f"the page's {where} is not a list")
+    return items
+
+
+def _reached_total(response: Response, body: Any, total_field: str | None, seen: int) -> bool:
+    if total_field is None:
+        return False
+    total = _dig(body, total_field)
+    if not isinstance(total, int) or isinstance(total, bool):
+        raise HttpError(response.url, response.status, f"{total_field!r} is not a count")
+    return seen >= total
 
 
 def paginate_cursor(

@@ -158,8 +158,11 @@ class FakeApiServer(BackgroundHttpServer):
         seed: int = 7,
         require_api_key: str | None = None,
         retry_after: str = "0",
+        max_page_size: int | None = None,
     ) -> None:
         self.retry_after = retry_after
+        # like many real APIs: a page holds at most this many items, whatever was asked
+        self.max_page_size = max_page_size
         self.countries = list(countries if countries is not None else load_countries())
         self.accounts = list(accounts if accounts is not None else synthetic_accounts())
         self.latency = latency
@@ -220,7 +223,11 @@ class FakeApiServer(BackgroundHttpServer):
                 start, size = int(query["offset"][0]), int(query.get("limit", ["10"])[0])
             else:
                 size = int(query.get("per_page", ["10"])[0])
+                if self.max_page_size:
+                    size = min(size, self.max_page_size)
                 start = (int(query.get("page", ["1"])[0]) - 1) * size
+            if self.max_page_size:
+                size = min(size, self.max_page_size)
             return 200, self.accounts[start : start + size]
         return 404, {"status": 404, "message": "Not Found"}
 

@@ -46,6 +46,16 @@ def test_retries_429_500_and_dropped_connections(api):
     assert sum(api.faults_sent.values()) == 3
 
 
+@pytest.mark.parametrize("cap", [7, 10, 1000])
+def test_a_server_that_caps_page_sizes_still_gives_every_item(api, cap):
+    """Asked for 30 a page, the server gives at most `cap`: a short page is not the end."""
+    api.max_page_size = cap
+    client = HttpClient(api.base_url)
+    expected = [account["id"] for account in api.accounts]
+    assert ids(paginate_pages(client, "/v1/items", page_size=30)) == expected
+    assert ids(paginate_offset(client, "/v1/items", limit=30)) == expected
+
+
 def test_retry_after_is_honoured(api):
     api.fail_first = 1
     api.retry_after = "1"
