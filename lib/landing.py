@@ -8,7 +8,9 @@ Layout under the raw root:
 Bodies are stored unchanged. The manifest (endpoint, request URLs, counts, byte sizes, sha256,
 started/finished times) is written last, in one PUT, and names exactly the objects of one run:
 readers trust only what it lists. A re-run of the same date writes a new run folder, then the
-manifest, then deletes the folders of earlier runs, so a reader never sees a mix of two runs.
+manifest, then deletes the parts the replaced manifest named, so a reader never sees a mix of two
+runs and a concurrent run still landing keeps its parts. (Parts of a run that crashed before its
+commit stay as orphans that no manifest names.)
 Nothing is committed when `commit` is not reached (a failed extraction leaves the old manifest).
 """
 
@@ -85,13 +87,17 @@ class LandingRun:
         }
 
     def commit(self) -> dict[str, Any]:
-        """Write the manifest (the commit point), then remove earlier runs of this date."""
+        """Write the manifest (the commit point), then remove the parts the manifest it
+        replaces named. Only those: another run of the same date that is still landing keeps
+        its parts, so its own commit later lists only objects that exist."""
+        previous = self.store.read_text(f"{self.folder}/{MANIFEST}")
         manifest = self.manifest()
         self.store.write_text(f"{self.folder}/{MANIFEST}", json.dumps(manifest, indent=2))
-        for item in list(self.store.list(f"{self.folder}/")):
-            relative = item.key[len(self.folder) + 1 :]
-            if relative.startswith("run=") and not relative.startswith(f"run={self.run_id}/"):
-                self.store.delete(item.key)
+        if previous is not None:
+            replaced = json.loads(previous)
+            if replaced.get("run_id") != self.run_id:
+                for part in replaced.get("parts", ()):
+                    self.store.delete(f"{self.folder}/{part['key']}")
         return manifest
 
     def abandon(self) -> None:

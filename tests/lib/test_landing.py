@@ -67,6 +67,29 @@ def test_a_rerun_replaces_the_date_and_never_mixes_runs(aws, s3, bucket):
     ]
 
 
+def test_a_commit_never_deletes_the_parts_of_a_concurrent_uncommitted_run(aws, s3, bucket):
+    store = ObjectStore.for_uri(f"s3://{bucket}/raw", aws)
+    earlier = LandingRun(store, "src", "things", DAY, "run0")
+    earlier.add(b"[0]", "http://api?page=0")
+    earlier.commit()
+    first = LandingRun(store, "src", "things", DAY, "run1")
+    second = LandingRun(store, "src", "things", DAY, "run2")
+    first.add(b"[1]", "http://api?page=0")
+    second.add(b"[2]", "http://api?page=0")
+    first.commit()  # removes run0 (its manifest named it), not run2 (still landing)
+    assert "raw/src/things/extraction_date=2024-05-06/run=run0/part-00000.json" not in keys(
+        s3, bucket
+    )
+    second.commit()
+    manifest = read_manifest(store, "src", "things", DAY)
+    assert manifest["run_id"] == "run2"
+    verify_parts(store, manifest)  # every part it lists is there
+    assert keys(s3, bucket) == [
+        "raw/src/things/extraction_date=2024-05-06/_manifest.json",
+        "raw/src/things/extraction_date=2024-05-06/run=run2/part-00000.json",
+    ]
+
+
 def test_an_abandoned_run_leaves_the_committed_one_intact(aws, s3, bucket):
     store = ObjectStore.for_uri(f"s3://{bucket}/raw", aws)
     good = LandingRun(store, "src", "things", DAY, "good")
