@@ -249,7 +249,11 @@ class BaseLogger(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.make_handler(self.format(record))
+            line = self.format(record)
+            try:
+                self.make_handler(line)
+            except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)
+                self.make_handler(line.encode("utf-8", "backslashreplace").decode("utf-8"))
         except Exception as error:
             self._count_failure(error)
 

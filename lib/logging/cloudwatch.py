@@ -92,7 +92,11 @@ def split_message(message: str, max_event_bytes: int = MAX_EVENT_BYTES) -> list[
     limit = max_event_bytes - EVENT_OVERHEAD_BYTES
     if limit < 4:
         raise ValueError("max_event_bytes is too small to hold a character")
-    data = message.encode("utf-8")
+    try:
+        data = message.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (an undecodable file name): keep it visible
+        data = message.encode("utf-8", "backslashreplace")
+        message = data.decode("utf-8")
     if len(data) <= limit:
         return [message]
     pieces = []
@@ -378,10 +382,15 @@ class CloudwatchLogs(BaseLogger):
         `complete_only`: send the full batches (`batch_size` events or the byte limit) and
         leave the rest in the buffer, as the background flusher does when a batch fills up.
         """
+        self._flush(complete_only, closing=False)
+
+    def _flush(self, complete_only: bool, closing: bool) -> None:
         self._check_process()
         deadline = self._clock() + self.flush_deadline
         with self._send_lock:
             with self._lock:
+                if closing:  # with the last take: later events go to the fallback, none stay
+                    self._closed = True
                 batches = plan_batches(self._buffer, self.batch_size, self.max_batch_bytes)
                 kept: list[LogEvent] = []
                 if complete_only and batches and not self._is_complete(batches[-1]):
@@ -407,9 +416,7 @@ class CloudwatchLogs(BaseLogger):
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.flush_deadline + 5)
-        self.flush()
-        with self._lock:
-            self._closed = True
+        self._flush(complete_only=False, closing=True)
         super().close()
 
     def __enter__(self) -> CloudwatchLogs:

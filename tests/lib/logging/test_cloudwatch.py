@@ -472,3 +472,40 @@ def test_retention_days_must_be_a_value_cloudwatch_accepts(make_sink, logs_clien
         sink.create_log_group(raise_if_exists=True)
     group = logs_client.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]
     assert group["retentionInDays"] == 30
+
+
+def test_a_message_with_a_lone_surrogate_is_delivered_not_lost(make_sink, logs_client):
+    """An undecodable file name (os.fsdecode(b"\\xff.csv")) holds a lone surrogate."""
+    sink = make_sink()
+    name = os.fsdecode(b"\xff.csv")
+    sink.enqueue(f"skipped {name}")
+    Logger(loggers=[sink]).warning("bad file %s", name)
+    sink.flush()
+    stored = stored_messages(logs_client, sink.log_stream_name)
+    assert stored[0] == "skipped \\udcff.csv"
+    assert json.loads(stored[1])["message"] == f"bad file {name}"  # JSON escapes it exactly
+    assert sink.snapshot()["sent"] == 2
+    assert sink.failures == 0
+
+
+def test_an_event_logged_while_close_flushes_is_not_left_in_the_buffer(make_sink, logs_client):
+    sink = make_sink()
+    sink.enqueue("before close")
+    late: list[threading.Thread] = []
+
+    def log_from_another_thread(**kwargs):
+        if not late:
+            thread = threading.Thread(target=sink.enqueue, args=("during close",))
+            late.append(thread)
+            thread.start()
+            thread.join()
+
+    sink.client.meta.events.register(
+        "before-call.cloudwatch-logs.PutLogEvents", log_from_another_thread
+    )
+    sink.close()
+    figures = sink.snapshot()
+    assert figures["pending"] == 0, figures
+    delivered = stored_messages(logs_client, sink.log_stream_name)
+    in_fallback = [line["message"] for line in fallback_lines(sink)]
+    assert sorted(delivered + in_fallback) == ["before close", "during close"]
