@@ -94,3 +94,20 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
+
+
+def one_line(
+    error: BaseException,
+    limit: int = 500,
+    redactor: Redactor | None = None,
+    with_type: bool = True,
+) -> str:
+    """``Type: message`` redacted, then on one line, then cut to `limit` characters. Redaction
+    comes first: a secret cut in two, or a multi-line one whose line breaks were folded, would
+    no longer match."""
+    try:
+        message = str(error)
+    except Exception as unreadable:  # e.g. a Py4J error whose JVM is gone
+        message = f"(its message could not be read: {type(unreadable).__name__})"
+    text = f"{type(error).__name__}: {message}" if with_type else message
+    return " ".join((redactor or Redactor()).text(text).split())[:limit]

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from lib.cli import job_parser, load_job_config, runtime_argv, usage_error
 from lib.config import AppConfig, ConfigError
 from lib.redact import Redactor
+from lib.redact import one_line as redacted_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -128,15 +129,8 @@ class RunContext:
 def one_line(
     error: BaseException, limit: int = MAX_REASON_CHARS, redactor: Redactor | None = None
 ) -> str:
-    """``Type: message`` redacted, then on one line, then cut to `limit` characters (JobFailed:
-    the message alone). Redaction comes first: a secret cut in two, or a multi-line one whose
-    line breaks were folded, would no longer match."""
-    try:
-        message = str(error)
-    except Exception as unreadable:  # e.g. a Py4J error whose JVM is gone
-        message = f"(its message could not be read: {type(unreadable).__name__})"
-    text = message if isinstance(error, JobFailed) else f"{type(error).__name__}: {message}"
-    return " ".join((redactor or Redactor()).text(text).split())[:limit]
+    """lib.redact.one_line; a JobFailed is its message alone (no type)."""
+    return redacted_line(error, limit, redactor, with_type=not isinstance(error, JobFailed))
 
 
 def run_job(job: JobSpec, argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from lib.redact import Redactor
 
@@ -277,13 +277,23 @@ class BaseLogger(logging.Handler):
 
 
 class StdoutLogger(BaseLogger):
-    """Lines on standard output (read at write time, so redirections apply)."""
+    """Lines on standard output, or on stderr with ``stream="stderr"`` (the stream is looked up
+    at write time, so redirections apply)."""
 
-    def __init__(self, log_name: str = "etl", log_level: str | int = "INFO", json_lines=False):
+    def __init__(
+        self,
+        log_name: str = "etl",
+        log_level: str | int = "INFO",
+        json_lines: bool = False,
+        stream: Literal["stdout", "stderr"] = "stdout",
+    ) -> None:
         super().__init__(log_name, log_level, JsonFormatter() if json_lines else TextFormatter())
+        if stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be 'stdout' or 'stderr', got {stream!r}")
+        self.stream = stream
 
     def make_handler(self, message: str) -> None:
-        stream = sys.stdout
+        stream = getattr(sys, self.stream)
         stream.write(message + "\n")
         stream.flush()
 

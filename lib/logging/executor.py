@@ -23,16 +23,20 @@ CreateLogStream limit (50 calls/s). The task scope always flushes at task end, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from lib.logging.base import BaseLogger, StdoutLogger
 from lib.logging.cloudwatch import CloudwatchLogs
 from lib.logging.logger import Logger
+from lib.redact import one_line
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,9 @@ class _WorkerSinks:
         with self.lock:
             sink = self.sinks.get(config)
             if sink is None:
+                # the stream (and group) is created at the first send, once per worker
+                # process: never here, where a throttled or denied call would fail the task
                 sink = config.sink(config.worker_stream())
-                sink.create_log_stream()  # once per worker process, not per task
                 self.sinks[config] = sink
             return sink
 
@@ -121,31 +126,55 @@ def worker_sink(config: ExecutorLogConfig) -> CloudwatchLogs:
 def task_logger(
     config: ExecutorLogConfig, extra_context: Mapping[str, Any] | None = None
 ) -> Iterator[Logger]:
-    """A Logger for the current task; flushes the worker's sink when the task scope ends."""
-    sink = worker_sink(config)
+    """A Logger for the current task; flushes the worker's sink when the task scope ends.
+
+    Logging never fails the task: a sink that cannot be built is replaced by stderr, and what
+    CloudWatch does not take goes to the sink's fallback (stderr) with its reason."""
+    sinks: list[BaseLogger]
+    try:
+        sinks = [worker_sink(config)]
+    except Exception as error:
+        _warn(f"executor CloudWatch logging is off for this task ({one_line(error)})")
+        sinks = [StdoutLogger("executor", config.log_level, json_lines=True, stream="stderr")]
     logger = Logger(
         log_level=config.log_level,
-        loggers=[sink],
-        attach_default_stdout_logger=False,
+        loggers=sinks,
         log_name="executor",
         context={**config.base_context(), **(extra_context or {})},
     )
     try:
         yield logger
     finally:
-        sink.flush()
+        logger.flush()
 
 
 def prepare_log_group(
     config: ExecutorLogConfig,
     retention_days: int | None = None,
     tags: Mapping[str, str] | None = None,
-) -> None:
-    """On the driver, once per run: the group (with retention and tags) and the driver stream."""
+) -> bool:
+    """On the driver, once per run: the group (with retention and tags) and the driver stream.
+
+    Returns False, after one line on stderr, when CloudWatch refuses or cannot be reached:
+    logging set-up never fails the job (events then go to the sinks' fallback)."""
     sink = config.sink(config.driver_stream())
-    sink.create_log_group(retention_days=retention_days, tags=tags)
-    sink.create_log_stream()
-    sink.close()
+    try:
+        sink.create_log_group(retention_days=retention_days, tags=tags)
+        sink.create_log_stream()
+    except Exception as error:
+        _warn(
+            f"CloudWatch log group {config.log_group_name} could not be prepared "
+            f"({one_line(error)}); the job goes on, undelivered events go to stderr"
+        )
+        return False
+    finally:
+        sink.close()
+    return True
+
+
+def _warn(message: str) -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write(message + "\n")
 
 
 def driver_logger(config: ExecutorLogConfig, **logger_options: Any) -> Logger:

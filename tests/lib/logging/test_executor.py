@@ -119,3 +119,61 @@ def test_config_pickles_small_and_builds_streams():
     assert len(pickle.dumps(config)) < 600
     assert config.driver_stream() == "etl/app-1/driver"
     assert config.worker_stream().startswith("etl/app-1/")
+
+
+def _denying(code: str):
+    """A before-call hook that answers CreateLogStream with `code` (a real ClientError)."""
+    from botocore.exceptions import ClientError
+
+    def hook(**kwargs):
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "CreateLogStream")
+
+    return hook
+
+
+@pytest.mark.parametrize("setup", ["missing_group", "ThrottlingException", "AccessDeniedException"])
+def test_a_task_logger_never_fails_the_task(moto_server, setup, capfd):
+    """No group yet, CreateLogStream throttled (50/s per account) or denied: the task goes on."""
+    from lib.logging.executor import worker_sink
+
+    config = ExecutorLogConfig(
+        log_group_name=f"/lazy/{setup}", app_id="app-x", region="eu-west-1",
+        endpoint_url=moto_server.endpoint_url, flush_interval=0,
+    )  # fmt: skip
+    if setup != "missing_group":
+        worker_sink(config).client.meta.events.register(
+            "before-call.cloudwatch-logs.CreateLogStream", _denying(setup)
+        )
+    with task_logger(config) as log:
+        log.info("from the task")
+    client = boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="eu-west-1")
+    if setup == "missing_group":  # created lazily, at the first send
+        streams = all_events(client, config.log_group_name)
+        assert [event["message"] for events in streams.values() for event in events] == [
+            "from the task"
+        ]
+    else:
+        assert "from the task" in capfd.readouterr().err  # in the fallback, with its reason
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_the_drivers_log_group_set_up_never_fails_the_job(moto_server, code, capfd, monkeypatch):
+    config = ExecutorLogConfig(
+        log_group_name="/denied/driver", app_id="app-y", region="eu-west-1",
+        endpoint_url=moto_server.endpoint_url,
+    )  # fmt: skip
+    from lib.logging import executor
+
+    original = executor.ExecutorLogConfig.sink
+
+    def sink_with_hook(self, stream):
+        sink = original(self, stream)
+        for operation in ("CreateLogGroup", "CreateLogStream"):
+            sink.client.meta.events.register(
+                f"before-call.cloudwatch-logs.{operation}", _denying(code)
+            )
+        return sink
+
+    monkeypatch.setattr(executor.ExecutorLogConfig, "sink", sink_with_hook)
+    assert prepare_log_group(config, retention_days=1, tags={"project": "p"}) is False
+    assert code in capfd.readouterr().err  # said once, on stderr
