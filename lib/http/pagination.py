@@ -7,7 +7,7 @@ Each yields the raw responses, in order; lib.http.sources lands them unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from lib.http.client import HttpClient, HttpError, Response
@@ -30,18 +30,18 @@ def paginate_pages(
     A page shorter than `page_size` is not taken for the end: many APIs cap their page size
     below what was asked, and stopping there would land a fraction of the records as if complete.
     """
-    seen = 0
-    for page in range(first_page, first_page + max_pages):
-        response = client.get(path, {**(params or {}), page_param: page, size_param: page_size})
-        body = response.json()
-        items = _items(response, body, items_field)
-        if not items:
-            return
-        yield response
-        seen += len(items)
-        if _reached_total(response, body, total_field, seen):
-            return
-    raise HttpError(client.url(path), None, f"more than {max_pages} pages")
+    return _until_empty_or_total(
+        client,
+        path,
+        lambda index, seen: {
+            **(params or {}),
+            page_param: first_page + index,
+            size_param: page_size,
+        },
+        items_field,
+        total_field,
+        max_pages,
+    )
 
 
 def paginate_offset(
@@ -57,16 +57,36 @@ def paginate_offset(
 ) -> Iterator[Response]:
     """offset=0,… advancing by the items each page held, until a page is empty or the body's
     `total_field` count is reached (a short page is not the end: see paginate_pages)."""
-    offset = 0
-    for _ in range(max_pages):
-        response = client.get(path, {**(params or {}), offset_param: offset, limit_param: limit})
+    return _until_empty_or_total(
+        client,
+        path,
+        lambda index, seen: {**(params or {}), offset_param: seen, limit_param: limit},
+        items_field,
+        total_field,
+        max_pages,
+    )
+
+
+def _until_empty_or_total(
+    client: HttpClient,
+    path: str,
+    query: Callable[[int, int], dict[str, Any]],
+    items_field: str | None,
+    total_field: str | None,
+    max_pages: int,
+) -> Iterator[Response]:
+    """Pages asked with query(page index, items seen so far), until one is empty or the body's
+    `total_field` count is reached; more than `max_pages` pages is an error."""
+    seen = 0
+    for index in range(max_pages):
+        response = client.get(path, query(index, seen))
         body = response.json()
         items = _items(response, body, items_field)
         if not items:
             return
         yield response
-        offset += len(items)
-        if _reached_total(response, body, total_field, offset):
+        seen += len(items)
+        if _reached_total(response, body, total_field, seen):
             return
     raise HttpError(client.url(path), None, f"more than {max_pages} pages")
 
