@@ -14,9 +14,8 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import boto3
@@ -24,6 +23,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
+from tooling.local.background_server import BackgroundHttpServer
 
 GROUP = "my-log-group"
 STREAM = "my-log-stream"
@@ -69,12 +69,15 @@ def make_buckets(s3, *names: str) -> None:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 
 
-class StatusServer:
+class StatusServer(BackgroundHttpServer):
     """GET answers with the queued status codes (then the last one again); counts requests."""
 
     def __init__(self, statuses: list[int]) -> None:
+        super().__init__()
         self.statuses = list(statuses)
         self.requests = 0
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,16 +92,7 @@ class StatusServer:
             def log_message(self, *args):
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http.server_port}/"
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        return Handler
 
 
 @pytest.fixture
@@ -144,18 +138,15 @@ def test_bare_retry_retries_until_200_three_times_and_returns_the_last(
 ):
     from lib.aws import retry
 
-    server = StatusServer(statuses)
-    try:
+    with StatusServer(statuses) as server:
 
         @retry  # bare decorator
         def make_request():
-            return requests.get(server.url, timeout=5)
+            return requests.get(server.base_url, timeout=5)
 
         started = time.monotonic()
         response = make_request()
         elapsed = time.monotonic() - started
-    finally:
-        server.close()
     assert response.status_code == final
     assert server.requests == requests_sent
     waits = sleeps()
