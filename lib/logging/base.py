@@ -117,6 +117,17 @@ class TextFormatter(JsonFormatter):
         return line
 
 
+def warn_stderr(message: str) -> None:
+    """One line on stderr for the operator; never raises (stderr may be gone at shutdown)."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(message + "\n")
+
+
+def utf8_safe(text: str) -> str:
+    """`text` as valid UTF-8: a lone surrogate (an undecodable file name) backslash-escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 LEVEL_METHODS = {
     logging.DEBUG: "debug",
     logging.INFO: "info",
@@ -253,7 +264,7 @@ class BaseLogger(logging.Handler):
             try:
                 self.make_handler(line)
             except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)
-                self.make_handler(line.encode("utf-8", "backslashreplace").decode("utf-8"))
+                self.make_handler(utf8_safe(line))
         except Exception as error:
             self._count_failure(error)
 
@@ -266,11 +277,10 @@ class BaseLogger(logging.Handler):
             first = not self._reported
             self._reported = True
         if first:
-            with contextlib.suppress(Exception):  # stderr itself may be gone at shutdown
-                sys.stderr.write(
-                    f"log sink {type(self).__name__} failed and is skipped for this record "
-                    f"(further failures are only counted): {error!r}\n"
-                )
+            warn_stderr(
+                f"log sink {type(self).__name__} failed and is skipped for this record "
+                f"(further failures are only counted): {error!r}"
+            )
 
     def describe(self) -> Mapping[str, Any]:
         return {"sink": type(self).__name__, "level": logging.getLevelName(self.level)}

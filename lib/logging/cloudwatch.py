@@ -60,7 +60,7 @@ from botocore.exceptions import (
 
 from lib.aws.client import new_client
 from lib.aws.errors import ACCESS_DENIED_CODES, THROTTLING_CODES, TRANSIENT_CODES, error_code
-from lib.logging.base import BaseLogger, JsonFormatter
+from lib.logging.base import BaseLogger, JsonFormatter, utf8_safe
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -95,8 +95,8 @@ def split_message(message: str, max_event_bytes: int = MAX_EVENT_BYTES) -> list[
     try:
         data = message.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (an undecodable file name): keep it visible
-        data = message.encode("utf-8", "backslashreplace")
-        message = data.decode("utf-8")
+        message = utf8_safe(message)
+        data = message.encode("utf-8")
     if len(data) <= limit:
         return [message]
     pieces = []

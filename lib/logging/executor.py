@@ -23,17 +23,15 @@ CreateLogStream limit (50 calls/s). The task scope always flushes at task end, a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
-import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lib.logging.base import BaseLogger, StdoutLogger
+from lib.logging.base import BaseLogger, StdoutLogger, warn_stderr
 from lib.logging.cloudwatch import CloudwatchLogs
 from lib.logging.logger import Logger
 from lib.redact import one_line
@@ -134,7 +132,7 @@ def task_logger(
     try:
         sinks = [worker_sink(config)]
     except Exception as error:
-        _warn(f"executor CloudWatch logging is off for this task ({one_line(error)})")
+        warn_stderr(f"executor CloudWatch logging is off for this task ({one_line(error)})")
         sinks = [StdoutLogger("executor", config.log_level, json_lines=True, stream="stderr")]
     logger = Logger(
         log_level=config.log_level,
@@ -162,7 +160,7 @@ def prepare_log_group(
         sink.create_log_group(retention_days=retention_days, tags=tags)
         sink.create_log_stream()
     except Exception as error:
-        _warn(
+        warn_stderr(
             f"CloudWatch log group {config.log_group_name} could not be prepared "
             f"({one_line(error)}); the job goes on, undelivered events go to stderr"
         )
@@ -170,11 +168,6 @@ def prepare_log_group(
     finally:
         sink.close()
     return True
-
-
-def _warn(message: str) -> None:
-    with contextlib.suppress(Exception):
-        sys.stderr.write(message + "\n")
 
 
 def driver_logger(config: ExecutorLogConfig, **logger_options: Any) -> Logger:
