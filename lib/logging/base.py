@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
-from lib.redact import Redactor
+from lib.redact import Redactor, one_line
 
 LEVELS = {
     "DEBUG": logging.DEBUG,
@@ -32,15 +32,18 @@ LEVELS = {
 # attributes our Logger puts on records
 CONTEXT_ATTR = "etl_context"
 FIELDS_ATTR = "etl_fields"
+# set on a record whose message, fields, context and error text a Logger has already redacted
+REDACTED_ATTR = "etl_redacted"
 
 
 def level_number(level: str | int) -> int:
-    if isinstance(level, int):
+    if isinstance(level, int) and not isinstance(level, bool) and level >= 0:
         return level
-    try:
+    if isinstance(level, str) and level.upper() in LEVELS:
         return LEVELS[level.upper()]
-    except KeyError:
-        raise ValueError(f"unknown log level {level!r}; expected one of {list(LEVELS)}") from None
+    raise ValueError(
+        f"unknown log level {level!r}; expected one of {list(LEVELS)} or a number >= 0"
+    )
 
 
 def spark_task_context() -> dict[str, int]:
@@ -81,22 +84,50 @@ class JsonFormatter(logging.Formatter):
         self.redactor = redactor or Redactor()
 
     def to_dict(self, record: logging.LogRecord) -> dict[str, Any]:
+        done = getattr(record, REDACTED_ATTR, False)  # a Logger redacted it before fan-out
+        text = _as_is if done else self.redactor.text
+        value = _as_is if done else self.redactor.value
         payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": self.redactor.text(record.getMessage()),
-            "context": self.redactor.value(record_context(record)),
+            "message": text(record.getMessage()),
+            "context": value(record_context(record)),
         }
         fields = getattr(record, FIELDS_ATTR, None)
         if fields:
-            payload["fields"] = self.redactor.value(dict(fields))
-        if record.exc_info:
-            payload["error"] = self.redactor.text(self.formatException(record.exc_info))
+            payload["fields"] = value(dict(fields))
+        if record.exc_text or record.exc_info:
+            payload["error"] = text(record.exc_text or self.formatException(record.exc_info))
         return payload
 
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps(self.to_dict(record), default=str, ensure_ascii=False)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogRecord:
+    """A copy of `record` with its message (args applied), fields, context and error text
+    redacted, marked so that formatters do not redact it again. Any formatter a sink uses
+    (ours or a standard one) then only sees redacted text."""
+    if getattr(record, REDACTED_ATTR, False):
+        return record
+    copy = logging.makeLogRecord(record.__dict__)
+    copy.msg, copy.args = redactor.text(record.getMessage()), None
+    setattr(copy, FIELDS_ATTR, redactor.value(dict(getattr(record, FIELDS_ATTR, None) or {})))
+    setattr(copy, CONTEXT_ATTR, redactor.value(dict(getattr(record, CONTEXT_ATTR, None) or {})))
+    if record.exc_info or record.exc_text:
+        error_text = record.exc_text or _PLAIN_FORMATTER.formatException(record.exc_info)
+        copy.exc_text = redactor.text(error_text)
+        copy.exc_info = None  # the traceback's locals may hold secrets; its text is kept
+    setattr(copy, REDACTED_ATTR, True)
+    return copy
+
+
+_PLAIN_FORMATTER = logging.Formatter()
 
 
 class TextFormatter(JsonFormatter):
@@ -198,10 +229,6 @@ class BaseLogger(logging.Handler):
     def redactor(self) -> Redactor | None:
         return getattr(self.formatter, "redactor", None)
 
-    def use_redactor(self, redactor: Redactor) -> None:
-        if isinstance(self.formatter, JsonFormatter):
-            self.formatter.redactor = redactor
-
     # ------------------------------------------------------------------ the extension point
 
     def make_handler(self, message: str) -> None:
@@ -212,7 +239,19 @@ class BaseLogger(logging.Handler):
 
     def log(self, level: str | int, message: str, *args: Any, **fields: Any) -> None:
         number = level_number(level)
-        if number >= self.level:
+        current = getattr(self._dispatch, "record", None)
+        if current is not None:
+            # called from a subclass's own level method that a Logger dispatched to (e.g.
+            # ``def info(self, message): super().info("> " + message)``): the Logger already
+            # decided the level; keep its record's name, context and fields
+            record = logging.makeLogRecord(current.__dict__)
+            record.msg, record.args = message, args or None
+            record.levelno, record.levelname = number, logging.getLevelName(number)
+            record.__dict__.pop(REDACTED_ATTR, None)  # the subclass's text is not checked yet
+            if fields:
+                setattr(record, FIELDS_ATTR, {**getattr(record, FIELDS_ATTR, {}), **fields})
+            logging.Handler.handle(self, record)
+        elif number >= self.level:
             self.handle(make_record(self.log_name, number, message, args, fields))
 
     def debug(self, message: str, *args: Any, **fields: Any) -> None:
@@ -231,9 +270,11 @@ class BaseLogger(logging.Handler):
         self.log(logging.CRITICAL, message, *args, **fields)
 
     def exception(self, message: str, *args: Any, **fields: Any) -> None:
-        if self.level <= logging.ERROR:
+        if self.level <= logging.ERROR and getattr(self._dispatch, "record", None) is None:
             record = make_record(self.log_name, logging.ERROR, message, args, fields, None, True)
             self.handle(record)
+        else:
+            self.log(logging.ERROR, message, *args, **fields)
 
     # ------------------------------------------------------------------ logging.Handler
 
@@ -247,14 +288,18 @@ class BaseLogger(logging.Handler):
             # a subclass's own level method (the predecessors' extension style): it gets the
             # message text, redacted; records it logs itself from there take the normal path
             self._dispatch.active = True
+            self._dispatch.record = record
             try:
                 text = record.getMessage()
                 redactor = self.redactor
-                getattr(self, method)(redactor.text(text) if redactor else text)
+                if redactor is not None and not getattr(record, REDACTED_ATTR, False):
+                    text = redactor.text(text)
+                getattr(self, method)(text)
             except Exception as error:
                 self._count_failure(error)
             finally:
                 self._dispatch.active = False
+                self._dispatch.record = None
             return True
         return super().handle(record)
 
@@ -277,9 +322,10 @@ class BaseLogger(logging.Handler):
             first = not self._reported
             self._reported = True
         if first:
+            detail = one_line(error, redactor=self.redactor) if error is not None else "unknown"
             warn_stderr(
                 f"log sink {type(self).__name__} failed and is skipped for this record "
-                f"(further failures are only counted): {error!r}"
+                f"(further failures are only counted): {detail}"
             )
 
     def describe(self) -> Mapping[str, Any]:

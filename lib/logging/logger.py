@@ -11,9 +11,10 @@ behaviour, so ``Logger(log_level="DEBUG", loggers=[aws_logger])`` sends debug re
 made with ``log_level="INFO"``); a sink's own level applies when it is used on its own
 (``sink.info(...)``) or as the handler of a standard logger (:meth:`attach_to`). The default
 sinks: stdout (unless `loggers` are given, or asked not to), and ``<log_path>/<log_name>.log``
-(JSON lines) when asked for. Secrets are
-redacted in every sink, including values registered with :meth:`mask` (Secrets Manager reads
-register theirs).
+(JSON lines) when asked for. Secrets are redacted once per record, before the fan-out, with
+this Logger's redactor (patterns and the values registered with :meth:`mask`; Secrets Manager
+reads register theirs): every sink, whatever its formatter, and a sink shared by two Loggers,
+only sees redacted text.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lib.logging.base import (
     StdoutLogger,
     level_number,
     make_record,
+    redact_record,
 )
 from lib.redact import Redactor
 
@@ -69,7 +71,6 @@ class Logger:
     def add_sink(self, sink: BaseLogger) -> BaseLogger:
         if not isinstance(sink, BaseLogger):
             raise TypeError(f"a sink is a lib.logging.BaseLogger, got {type(sink).__name__}")
-        sink.use_redactor(self.redactor)
         self._sinks.append(sink)
         return sink
 
@@ -80,14 +81,15 @@ class Logger:
         return {f"{i}:{type(s).__name__}": s.failures for i, s in enumerate(self._sinks)}
 
     def attach_to(self, other: logging.Logger) -> None:
-        """Send records of a standard logger (e.g. logging.getLogger("lib")) to these sinks."""
-        for sink in self._sinks:
-            if sink not in other.handlers:
-                other.addHandler(sink)
+        """Send records of a standard logger (e.g. logging.getLogger("lib")) to these sinks,
+        redacted by this Logger; each sink's own level applies to them, as for any handler."""
+        if not any(getattr(h, "logger", None) is self for h in other.handlers):
+            other.addHandler(_StandardRecords(self))
 
     def detach_from(self, other: logging.Logger) -> None:
-        for sink in self._sinks:
-            other.removeHandler(sink)
+        for handler in list(other.handlers):
+            if getattr(handler, "logger", None) is self:
+                other.removeHandler(handler)
 
     def mask(self, value: str) -> None:
         """Redact this exact value from everything logged from now on."""
@@ -122,9 +124,21 @@ class Logger:
         if level < self.level:
             return
         record = make_record(self.log_name, level, message, args, fields, self._context, exc_info)
+        self._fan_out(record, sink_levels=False)  # this Logger's level decided
+
+    def _fan_out(self, record: logging.LogRecord, sink_levels: bool) -> None:
+        try:
+            record = redact_record(record, self.redactor)
+        except Exception as error:  # a value that cannot be redacted is not written as is
+            record = make_record(
+                record.name, record.levelno, "(record dropped: it could not be redacted: %s)",
+                (type(error).__name__,), context=self._context,
+            )  # fmt: skip
         for sink in self._sinks:
+            if sink_levels and record.levelno < sink.level:
+                continue
             try:
-                sink.handle(record)  # no level check here: this Logger's level decides
+                sink.handle(record)
             except Exception as error:  # handle() isolates emit(); this covers filters
                 sink._count_failure(error)
 
@@ -166,3 +180,17 @@ class Logger:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _StandardRecords(logging.Handler):
+    """The handler attach_to() adds: a standard logger's records, redacted, to the sinks."""
+
+    def __init__(self, logger: Logger) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.logger._fan_out(record, sink_levels=True)
+
+    def flush(self) -> None:
+        self.logger.flush()

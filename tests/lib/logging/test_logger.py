@@ -241,3 +241,88 @@ def test_cloudwatch_sink_through_the_aws_facade(aws):
     client = boto3.client("logs", endpoint_url=aws.endpoint_url, region_name="eu-west-1")
     events = client.get_log_events(logGroupName="/facade/test", logStreamName="driver")["events"]
     assert [json.loads(e["message"])["fields"] for e in events] == [{"n": 1}]
+
+
+def test_a_sink_shared_by_two_loggers_gets_the_masks_of_each():
+    shared = ListSink()
+    first, second = Logger(loggers=[shared]), Logger(loggers=[shared])
+    first.mask("first-secret-value")
+    second.mask("second-secret-value")
+    first.info("first-secret-value in one", token_hint="first-secret-value")
+    second.info("second-secret-value in two")
+    text = "\n".join(shared.lines)
+    assert "first-secret-value" not in text and "second-secret-value" not in text
+    assert [m["message"] for m in shared.messages()] == ["***** in one", "***** in two"]
+
+
+class PlainFormatterSink(BaseLogger):
+    """A sink with a standard formatter: no redaction of its own."""
+
+    def __init__(self):
+        super().__init__(
+            log_level="DEBUG", formatter=logging.Formatter("%(levelname)s %(message)s")
+        )
+        self.lines: list[str] = []
+
+    def make_handler(self, message):
+        self.lines.append(message)
+
+
+def test_a_sink_with_a_standard_formatter_only_sees_redacted_text():
+    sink = PlainFormatterSink()
+    log = Logger(loggers=[sink])
+    log.mask("hunter2-hunter2")
+    log.info("password is %s", "hunter2-hunter2")
+    try:
+        raise ValueError("boom hunter2-hunter2")
+    except ValueError:
+        log.exception("failed")
+    library_logger = logging.getLogger("lib.test_plain_formatter")
+    library_logger.setLevel(logging.INFO)
+    log.attach_to(library_logger)
+    try:
+        library_logger.info("from the library: hunter2-hunter2")
+    finally:
+        log.detach_from(library_logger)
+    assert not library_logger.handlers
+    text = "\n".join(sink.lines)
+    assert "hunter2" not in text
+    assert sink.lines[0] == "INFO password is *****"
+    assert "ValueError: boom *****" in sink.lines[1]
+    assert sink.lines[2] == "INFO from the library: *****"
+
+
+class PrefixLogger(BaseLogger):
+    """The predecessors' extension style, calling the base class."""
+
+    def __init__(self):
+        super().__init__(log_level="ERROR")  # its own level must not drop what a Logger sends
+        self.lines: list[str] = []
+
+    def make_handler(self, message):
+        self.lines.append(message)
+
+    def info(self, message, *args, **fields):
+        super().info("> " + message, *args, **fields)
+
+
+def test_a_subclass_level_method_calling_super_keeps_the_record():
+    sink = PrefixLogger()
+    log = Logger(log_name="job", log_level="INFO", loggers=[sink], context={"run": "r1"})
+    log.info("hello", rows=3)
+    (line,) = sink.lines
+    record = json.loads(line)
+    assert record["message"] == "> hello"
+    assert record["logger"] == "job"
+    assert record["context"]["run"] == "r1"
+    assert record["fields"] == {"rows": 3}
+    sink.info("alone")  # on its own, its ERROR level applies
+    assert len(sink.lines) == 1
+
+
+@pytest.mark.parametrize("level", [None, True, -1, "LOUD", 2.5])
+def test_bad_log_levels_are_refused(level):
+    with pytest.raises(ValueError, match="log level"):
+        Logger(log_level=level)
+    with pytest.raises(ValueError, match="log level"):
+        StdoutLogger(log_level=level)
