@@ -5,8 +5,10 @@
     aws.secrets.get_secret("datalake-etl/prod/slack", key="webhook_url")
     sink = aws.logs(log_group_name="/datalake-etl/dev", log_stream_name="my-job/driver")
 
-Every client gets ``Config(retries={"mode": retry_mode, "max_attempts": max_attempts})``:
-botocore's default retry mode changed between versions, and Glue/EMR ship older ones.
+Every client gets ``Config(retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+connect_timeout=..., read_timeout=...)``: botocore's default retry mode changed between
+versions (Glue/EMR ship older ones), and its default time-outs (60 s each, per attempt) would
+let one silent endpoint hold a job for minutes.
 `endpoint_url=None` leaves the endpoint to botocore, which honours ``AWS_ENDPOINT_URL`` (the
 local moto server) by itself.
 """
@@ -21,14 +23,32 @@ from lib.aws.s3 import S3
 from lib.aws.secrets import Secrets
 from lib.config import AwsConfig
 
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 60.0
 
-def client_config(region: str | None, max_attempts: int, retry_mode: str = "standard") -> Any:
-    """The botocore Config every client of the library gets: region and explicit retries."""
+
+def client_config(
+    region: str | None,
+    max_attempts: int,
+    retry_mode: str = "standard",
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> Any:
+    """The botocore Config every client of the library gets: region, explicit retries and
+    explicit time-outs (seconds, per attempt)."""
     from botocore.config import Config
 
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+    if not (connect_timeout > 0 and read_timeout > 0):
+        raise ValueError(
+            f"time-outs must be > 0 seconds, got connect={connect_timeout} read={read_timeout}"
+        )
     return Config(
         region_name=region,
         retries={"total_max_attempts": max_attempts, "mode": retry_mode},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
 
 
@@ -39,6 +59,8 @@ def new_client(
     endpoint_url: str | None = None,
     max_attempts: int = 10,
     retry_mode: str = "standard",
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> Any:
     """A boto3 client on its own session (for objects that outlive a pickle, like log sinks)."""
     import boto3
@@ -47,7 +69,7 @@ def new_client(
     return session.client(
         service,
         endpoint_url=endpoint_url,
-        config=client_config(region, max_attempts, retry_mode),
+        config=client_config(region, max_attempts, retry_mode, connect_timeout, read_timeout),
     )
 
 
@@ -71,6 +93,8 @@ class AWS:
         secret_ttl_seconds: float = 300.0,
         *,
         region_name: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
         if region and region_name and region != region_name:
             raise TypeError(
@@ -87,6 +111,9 @@ class AWS:
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts
         self.retry_mode = retry_mode
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        client_config(self.region, max_attempts, retry_mode, connect_timeout, read_timeout)
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._session: Any = None
@@ -104,6 +131,8 @@ class AWS:
             endpoint_url=config.endpoint_url,
             max_attempts=config.max_attempts,
             retry_mode=config.retry_mode,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
         )
 
     def _check_process(self) -> None:
@@ -126,7 +155,9 @@ class AWS:
             return self._session
 
     def client_config(self) -> Any:
-        return client_config(self.region, self.max_attempts, self.retry_mode)
+        return client_config(
+            self.region, self.max_attempts, self.retry_mode, self.connect_timeout, self.read_timeout
+        )
 
     def client(self, service: str) -> Any:
         """The cached boto3 client for `service` (thread-safe: boto3 clients are)."""
@@ -164,5 +195,9 @@ class AWS:
             log_level=log_level,
             endpoint_url=self.endpoint_url,
             profile=self.profile,
-            **options,
+            **{
+                "connect_timeout": self.connect_timeout,
+                "read_timeout": self.read_timeout,
+                **options,
+            },
         )

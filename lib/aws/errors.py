@@ -18,6 +18,16 @@ ACCESS_DENIED_CODES = frozenset(
         "403",
     }
 )
+# credentials that a refresh may fix (an expired session token, a rotated key)
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "RequestExpired",
+    }
+)
 NOT_FOUND_CODES = frozenset(
     {"NoSuchKey", "NoSuchBucket", "NotFound", "404", "ResourceNotFoundException"}
 )

@@ -47,6 +47,9 @@ class AwsConfig:
     endpoint_url: str | None = None
     max_attempts: int = 10
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
+    # seconds per attempt, for every client (botocore's default is 60 s each)
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ class CloudWatchConfig:
     log_group: str | None = None
     stream_prefix: str = "spark"
     retention_days: int = 30
+    # seconds a flush may take (task end, buffer cap, exit); each PutLogEvents attempt gets
+    # min(aws.read_timeout, what is left of it); after an unreachable endpoint the sinks of
+    # a process send to the fallback for breaker_seconds instead of paying the time-out again
+    flush_deadline: float = 10.0
+    breaker_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,42 @@ class TextFormatter(JsonFormatter):
         return line
 
 
+class PerProcess:
+    """A keyed cache that starts empty in every process: what must not cross a fork (locks,
+    clients, threads) is rebuilt by the child, never inherited from its parent."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._items: dict[Any, Any] = {}
+
+    def _check(self) -> None:
+        if os.getpid() != self._pid:
+            self._reset()
+
+    def get(self, key: Any, factory: Any) -> Any:
+        """The item for `key` in this process, made by ``factory()`` the first time."""
+        self._check()
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                item = self._items[key] = factory()
+            return item
+
+    def pop(self, key: Any) -> Any:
+        self._check()
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def values(self) -> list[Any]:
+        self._check()
+        with self._lock:
+            return list(self._items.values())
+
+
 def warn_stderr(message: str) -> None:
     """One line on stderr for the operator; never raises (stderr may be gone at shutdown)."""
     with contextlib.suppress(Exception):

@@ -25,20 +25,34 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
   fallback with reason ``buffer_full``.
 * Messages over `max_message_bytes` (256 KiB by default, overhead included) are split at UTF-8
   character boundaries; empty messages are sent as one space.
-* Failures left after botocore's own retries: throttling and 5xx are retried with full-jitter
-  backoff until `max_attempts` or the flush deadline; a missing stream (or group) is created once
-  and the batch retried; access denied stops all calls to CloudWatch and warns once.
+* Time: every flush has a deadline (`flush_deadline`), and an attempt that could not finish
+  before it is never started. Each PutLogEvents attempt gets a quarter of the deadline at most
+  (connect and read time-outs: `connect_timeout`/`read_timeout`, capped by that budget);
+  botocore does not retry on its own (the sink does).
+* Failures: throttling and 5xx are retried with full-jitter backoff until `max_attempts` or the
+  deadline; a missing stream (or group: created with `retention_days` and `tags`) is created
+  once and the batch retried. An endpoint that times out, refuses connections or keeps failing
+  trips a per-process breaker keyed by endpoint: for `breaker_seconds` every sink of the
+  process on that endpoint writes straight to the fallback (reason ``endpoint_unavailable:…``)
+  instead of paying the time-out again, then one batch probes it. Expired or unrecognised
+  credentials drop the client (the next one reads refreshed credentials) and pause the sink
+  for `breaker_seconds`; access denied stops all calls of the sink and warns once.
 * Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
   stderr, with the reason). ``snapshot()`` counters always satisfy
   ``enqueued == sent + to_fallback + dropped + pending``.
 * Thread-safe; fork-safe (a child process starts empty: it never re-sends its parent's buffer);
-  picklable as configuration only (the boto3 client is created lazily in the process using it).
+  picklable as configuration only (the boto3 client is created lazily in the process using it),
+  and every unpickle of the same configuration in a process returns the same sink (one flusher
+  thread per process, however many tasks deserialise it).
+* Exit: a sink holding events stays referenced until it is closed, and is closed at the
+  process's exit (``atexit``, and the exit of a ``multiprocessing`` child, which skips atexit).
 * Records that botocore itself logs while this sink is sending are ignored (no recursion when a
   user turns on botocore DEBUG logging with this sink attached to the root logger).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -53,14 +67,24 @@ from typing import IO, Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from lib.aws.client import new_client
-from lib.aws.errors import ACCESS_DENIED_CODES, THROTTLING_CODES, TRANSIENT_CODES, error_code
-from lib.logging.base import BaseLogger, JsonFormatter, utf8_safe
+from lib.aws.errors import (
+    ACCESS_DENIED_CODES,
+    CREDENTIAL_CODES,
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
+    error_code,
+)
+from lib.logging.base import BaseLogger, JsonFormatter, PerProcess, utf8_safe, warn_stderr
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -71,6 +95,77 @@ RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
 )  # fmt: skip
+
+
+# connection-type failures: the endpoint did not answer (refused, reset, timed out)
+CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
+TIMEOUT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, TimeoutError)
+
+
+class EndpointUnavailable(ConnectionError):
+    """The endpoint's breaker is open: calls are not even tried until it closes."""
+
+
+class EndpointBreaker:
+    """Per process and endpoint: after a give-up, callers skip the endpoint for a while."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self.reason: str | None = None
+        self.trips = 0
+
+    def blocked(self, now: float) -> str | None:
+        with self._lock:
+            return self.reason if now < self._open_until else None
+
+    def trip(self, reason: str, now: float, seconds: float) -> bool:
+        """Open for `seconds`; True when it was closed before (the caller warns once)."""
+        with self._lock:
+            was_closed = now >= self._open_until
+            self._open_until = now + seconds
+            self.reason = reason
+            self.trips += 1
+            return was_closed
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+            self.reason = None
+
+
+# Per-process state by design (each is rebuilt in a forked child, see PerProcess):
+_BREAKERS = PerProcess()  # endpoint -> EndpointBreaker
+_UNPICKLED_SINKS = PerProcess()  # configuration -> the one sink unpickles return
+_OPEN_SINKS = PerProcess()  # id -> sink holding events, closed at exit
+_EXIT_HOOKS = PerProcess()  # "registered" -> True once the exit hooks are in this process
+
+
+def endpoint_breaker(endpoint: str) -> EndpointBreaker:
+    return _BREAKERS.get(endpoint, EndpointBreaker)
+
+
+def close_open_sinks() -> None:
+    """Close (flush) every sink of this process that still holds events; the exit hook."""
+    for sink in _OPEN_SINKS.values():
+        try:
+            sink.close()
+        except Exception as error:
+            warn_stderr(f"CloudWatch Logs sink could not be closed at exit: {error!r}")
+
+
+def _hook_exit() -> None:
+    def register() -> bool:
+        atexit.register(close_open_sinks)
+        try:  # a multiprocessing child ends with os._exit after running its finalizers
+            import multiprocessing.util
+
+            multiprocessing.util.Finalize(None, close_open_sinks, exitpriority=100)
+        except Exception as error:
+            warn_stderr(f"CloudWatch Logs sinks are not flushed at a child's exit: {error!r}")
+        return True
+
+    _EXIT_HOOKS.get("registered", register)
 
 
 @dataclass(frozen=True)
@@ -156,24 +251,38 @@ class CloudwatchLogs(BaseLogger):
         backoff_multiplier: float = 0.1,
         max_backoff: float = 5.0,
         flush_deadline: float = 30.0,
-        botocore_max_attempts: int = 3,
+        botocore_max_attempts: int = 1,
         endpoint_url: str | None = None,
         profile: str | None = None,
         fallback: IO[str] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        breaker_seconds: float = 60.0,
+        retention_days: int | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> None:
         if not log_group_name or not log_stream_name:
             raise ValueError("log_group_name and log_stream_name are required")
-        if not 1 <= batch_size <= MAX_BATCH_EVENTS:
-            raise ValueError(f"batch_size must be 1..{MAX_BATCH_EVENTS}")
-        if not EVENT_OVERHEAD_BYTES < max_batch_bytes <= MAX_BATCH_BYTES:
-            raise ValueError(f"max_batch_bytes must be at most {MAX_BATCH_BYTES}")
+        _check_int("batch_size", batch_size, 1, MAX_BATCH_EVENTS)
+        _check_int("max_batch_bytes", max_batch_bytes, EVENT_OVERHEAD_BYTES + 1, MAX_BATCH_BYTES)
+        _check_int("max_attempts", max_attempts, 1, None)
+        _check_int("botocore_max_attempts", botocore_max_attempts, 1, None)
+        for name, value in (
+            ("flush_deadline", flush_deadline),
+            ("connect_timeout", connect_timeout),
+            ("read_timeout", read_timeout),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+        if retention_days is not None and retention_days not in RETENTION_DAYS:
+            raise ValueError(_retention_message(retention_days))
         super().__init__(log_stream_name, log_level, JsonFormatter())
         self._config = {
             key: value
             for key, value in locals().items()
-            if key not in ("self", "__class__", "fallback")
+            if key not in ("self", "__class__", "fallback", "name", "value")
         }
         self.region = region
         self.log_group_name = log_group_name
@@ -192,6 +301,14 @@ class CloudwatchLogs(BaseLogger):
         self.botocore_max_attempts = botocore_max_attempts
         self.endpoint_url = endpoint_url
         self.profile = profile
+        # one attempt never takes more than a quarter of a flush's deadline
+        self.attempt_budget = flush_deadline / 4
+        self.connect_timeout = min(connect_timeout, self.attempt_budget / 2)
+        self.read_timeout = min(read_timeout, self.attempt_budget - self.connect_timeout)
+        self.breaker_seconds = breaker_seconds
+        self.retention_days = retention_days
+        self.tags = dict(tags or {})
+        self.endpoint = endpoint_url or f"logs.{region or 'default'}"
         self._fallback = fallback
         self._clock = clock
         self._sleep = sleep
@@ -213,7 +330,10 @@ class CloudwatchLogs(BaseLogger):
         self._wake = threading.Event()
         self._stopping = False
         self._closed = False
+        self._registered = False
         self._disabled: str | None = None
+        self._paused_until = 0.0
+        self._paused_reason: str | None = None
         self._counters = dict.fromkeys(
             (
                 "enqueued",
@@ -230,6 +350,8 @@ class CloudwatchLogs(BaseLogger):
                 "rejected_expired",
                 "split_messages",
                 "streams_created",
+                "breaker_skips",
+                "credential_refreshes",
             ),
             0,
         )
@@ -240,6 +362,13 @@ class CloudwatchLogs(BaseLogger):
 
     def __reduce__(self):
         return (_rebuild_cloudwatch_logs, (dict(self._config),))
+
+    def _register_open(self) -> None:
+        """Keep this sink referenced (and closed at exit) while it may hold events."""
+        if not self._registered:
+            self._registered = True
+            _hook_exit()
+            _OPEN_SINKS.get(id(self), lambda: self)
 
     # ------------------------------------------------------------------ boto3
 
@@ -253,8 +382,29 @@ class CloudwatchLogs(BaseLogger):
                 profile=self.profile,
                 endpoint_url=self.endpoint_url,
                 max_attempts=self.botocore_max_attempts,
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
             )
         return self._client
+
+    def _breaker(self) -> EndpointBreaker:
+        return endpoint_breaker(self.endpoint)
+
+    def _guarded_call(self, operation: str, **arguments: Any) -> Any:
+        """One set-up call (CreateLogGroup, CreateLogStream, PutRetentionPolicy) through the
+        endpoint's breaker: skipped while it is open, and an unanswered call opens it."""
+        breaker = self._breaker()
+        reason = breaker.blocked(self._clock())
+        if reason is not None:
+            raise EndpointUnavailable(
+                f"CloudWatch Logs at {self.endpoint} is skipped for now ({reason})"
+            )
+        with self._sending():
+            try:
+                return getattr(self.client, operation)(**arguments)
+            except CONNECTION_ERRORS as error:
+                self._trip(f"{type(error).__name__}")
+                raise
 
     def create_log_group(
         self,
@@ -264,37 +414,37 @@ class CloudwatchLogs(BaseLogger):
     ) -> bool:
         """Create the group (True) or find it there (False); set retention when given."""
         if retention_days is not None and retention_days not in RETENTION_DAYS:
-            raise ValueError(
-                f"retention_days={retention_days} is not accepted by CloudWatch; "
-                f"use one of {sorted(RETENTION_DAYS)}"
-            )
+            raise ValueError(_retention_message(retention_days))
         arguments: dict[str, Any] = {"logGroupName": self.log_group_name}
         if tags:
             arguments["tags"] = dict(tags)
         created = True
-        with self._sending():
-            try:
-                self.client.create_log_group(**arguments)
-            except ClientError as error:
-                if error_code(error) != "ResourceAlreadyExistsException" or raise_if_exists:
-                    raise
-                created = False
-            if retention_days is not None:
-                self.client.put_retention_policy(
-                    logGroupName=self.log_group_name, retentionInDays=retention_days
-                )
+        try:
+            self._guarded_call("create_log_group", **arguments)
+        except ClientError as error:
+            if error_code(error) != "ResourceAlreadyExistsException" or raise_if_exists:
+                raise
+            created = False
+        if retention_days is not None:
+            self._guarded_call(
+                "put_retention_policy",
+                logGroupName=self.log_group_name,
+                retentionInDays=retention_days,
+            )
         return created
 
-    def create_log_stream(self) -> bool:
-        with self._sending():
-            try:
-                self.client.create_log_stream(
-                    logGroupName=self.log_group_name, logStreamName=self.log_stream_name
-                )
-            except ClientError as error:
-                if error_code(error) == "ResourceAlreadyExistsException":
-                    return False
-                raise
+    def create_log_stream(self, raise_if_exists: bool = False) -> bool:
+        """Create the stream (True) or find it there (False, or an error if asked)."""
+        try:
+            self._guarded_call(
+                "create_log_stream",
+                logGroupName=self.log_group_name,
+                logStreamName=self.log_stream_name,
+            )
+        except ClientError as error:
+            if error_code(error) == "ResourceAlreadyExistsException" and not raise_if_exists:
+                return False
+            raise
         with self._lock:
             self._counters["streams_created"] += 1
         return True
@@ -324,6 +474,8 @@ class CloudwatchLogs(BaseLogger):
         timestamp = int(self._clock() * 1000) if timestamp_ms is None else timestamp_ms
         pieces = split_message(message, self.max_message_bytes)
         overflow: list[LogEvent] = []
+        if not self._registered:
+            self._register_open()
         with self._lock:
             if len(pieces) > 1:
                 self._counters["split_messages"] += 1
@@ -417,6 +569,7 @@ class CloudwatchLogs(BaseLogger):
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.flush_deadline + 5)
         self._flush(complete_only=False, closing=True)
+        _OPEN_SINKS.pop(id(self))
         super().close()
 
     def __enter__(self) -> CloudwatchLogs:
@@ -462,13 +615,19 @@ class CloudwatchLogs(BaseLogger):
     # ------------------------------------------------------------------ delivery
 
     def _deliver(self, batch: list[LogEvent], deadline: float) -> None:
-        if self._disabled:
-            self._to_fallback(batch, self._disabled)
+        skipped = self._skip_reason()
+        if skipped is not None:
+            with self._lock:
+                self._counters["breaker_skips"] += 1
+            self._to_fallback(batch, skipped)
             return
         attempt = 0
-        created = False
+        created = refreshed = False
         with self._sending():
             while True:
+                if self._clock() + self.attempt_budget > deadline:
+                    self._to_fallback(batch, "flush_deadline")
+                    return
                 try:
                     with self._lock:
                         self._counters["put_calls"] += 1
@@ -486,12 +645,23 @@ class CloudwatchLogs(BaseLogger):
                             continue
                         self._to_fallback(batch, "resource_not_found")
                         return
+                    if code in CREDENTIAL_CODES:
+                        self._drop_client()  # the next client reads refreshed credentials
+                        if not refreshed:
+                            refreshed = True
+                            continue
+                        self._pause(f"credentials:{code}")
+                        self._to_fallback(batch, f"credentials:{code}")
+                        return
                     if code in ACCESS_DENIED_CODES:
                         self._disable(f"access_denied:{code}")
                         self._to_fallback(batch, f"access_denied:{code}")
                         return
-                    if code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500:
-                        if not self._backoff(attempt, deadline, throttled=code in THROTTLING_CODES):
+                    throttled = code in THROTTLING_CODES
+                    if throttled or code in TRANSIENT_CODES or status >= 500:
+                        if not self._backoff(attempt, deadline, throttled=throttled):
+                            if not throttled:  # the endpoint keeps failing: skip it a while
+                                self._trip(f"{code or status}")
                             self._to_fallback(batch, f"gave_up:{code or status}")
                             return
                         attempt += 1
@@ -503,37 +673,90 @@ class CloudwatchLogs(BaseLogger):
                     self._disable(f"unusable_client:{type(error).__name__}")
                     self._to_fallback(batch, f"unusable_client:{type(error).__name__}")
                     return
+                except TIMEOUT_ERRORS as error:
+                    # a silent endpoint: another attempt would cost the same again
+                    self._trip(type(error).__name__)
+                    self._to_fallback(batch, f"gave_up:{type(error).__name__}")
+                    return
                 except (BotoCoreError, ConnectionError) as error:
                     if not self._backoff(attempt, deadline, throttled=False):
+                        if isinstance(error, CONNECTION_ERRORS):
+                            self._trip(type(error).__name__)
                         self._to_fallback(batch, f"gave_up:{type(error).__name__}")
                         return
                     attempt += 1
                     continue
+                self._breaker().reset()
                 self._account(batch, response)
                 return
+
+    def _skip_reason(self) -> str | None:
+        """Why a batch goes straight to the fallback now, or None to try CloudWatch."""
+        if self._disabled:
+            return self._disabled
+        now = self._clock()
+        if now < self._paused_until:
+            return self._paused_reason
+        blocked = self._breaker().blocked(now)
+        return None if blocked is None else f"endpoint_unavailable:{blocked}"
+
+    def _warn(self, text: str) -> None:
+        """One line for the operator, where the fallback goes (stderr by default)."""
+        self._write_stderr(text + "\n")
+
+    def _trip(self, reason: str) -> None:
+        if self._breaker().trip(reason, self._clock(), self.breaker_seconds):
+            self._warn(
+                f"CloudWatch Logs at {self.endpoint} did not answer ({reason}); for the next "
+                f"{self.breaker_seconds:g} s this process's events for it go to the fallback "
+                "on stderr"
+            )
+
+    def _pause(self, reason: str) -> None:
+        with self._lock:
+            first = self._paused_reason is None
+            self._paused_until = self._clock() + self.breaker_seconds
+            self._paused_reason = reason
+        if first:
+            self._warn(
+                f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name} paused "
+                f"({reason}); retried with fresh credentials every {self.breaker_seconds:g} s, "
+                "meanwhile events go to the fallback on stderr"
+            )
+
+    def _drop_client(self) -> None:
+        with self._lock:
+            self._client = None
+            self._counters["credential_refreshes"] += 1
 
     def _backoff(self, attempt: int, deadline: float, throttled: bool) -> bool:
         delay = random.random() * min(self.max_backoff, self.backoff_multiplier * 2**attempt)
         with self._lock:
             if throttled:
                 self._counters["throttled"] += 1
-            if attempt + 1 >= self.max_attempts or self._clock() + delay > deadline:
+            if (
+                attempt + 1 >= self.max_attempts
+                or self._clock() + delay + self.attempt_budget > deadline
+            ):
                 return False
             self._counters["retries"] += 1
         self._sleep(delay)
         return True
 
     def _create_destination(self) -> bool:
+        """The stream, and its group when missing (with the sink's retention and tags)."""
         try:
             self.create_log_stream()
         except ClientError as error:
             if error_code(error) != "ResourceNotFoundException":
                 return False
             try:
-                self.create_log_group()
+                self.create_log_group(retention_days=self.retention_days, tags=self.tags)
                 self.create_log_stream()
-            except ClientError:
+            except Exception:
                 return False
+        except Exception:  # unreachable (the breaker is open now) or anything else
+            return False
         return True
 
     def _account(self, batch: list[LogEvent], response: Mapping[str, Any]) -> None:
@@ -566,9 +789,9 @@ class CloudwatchLogs(BaseLogger):
             first = self._disabled is None
             self._disabled = reason
         if first:
-            self._write_stderr(
+            self._warn(
                 f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name} is off "
-                f"({reason}); further events go to the fallback on stderr\n"
+                f"({reason}); further events go to the fallback on stderr"
             )
 
     def _to_fallback(self, events: list[LogEvent], reason: str) -> None:
@@ -632,4 +855,32 @@ class _SendingScope:
 
 
 def _rebuild_cloudwatch_logs(config: dict[str, Any]) -> CloudwatchLogs:
-    return CloudwatchLogs(**config)
+    """An unpickled sink: the one this process already built for the same configuration."""
+    key = tuple(sorted((name, _hashable(value)) for name, value in config.items()))
+    return _UNPICKLED_SINKS.get(key, lambda: CloudwatchLogs(**config))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(item) for item in value)
+    return value
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")
+
+
+def _retention_message(retention_days: Any) -> str:
+    return (
+        f"retention_days={retention_days} is not accepted by CloudWatch; "
+        f"use one of {sorted(RETENTION_DAYS)}"
+    )

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lib.logging.base import BaseLogger, StdoutLogger, warn_stderr
+from lib.logging.base import BaseLogger, PerProcess, StdoutLogger, warn_stderr
 from lib.logging.cloudwatch import CloudwatchLogs
 from lib.logging.logger import Logger
 from lib.redact import one_line
@@ -48,6 +47,13 @@ class ExecutorLogConfig:
     context: tuple[tuple[str, str], ...] = ()
     flush_interval: float = 5.0
     batch_size: int = 10_000
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    flush_deadline: float = 10.0
+    breaker_seconds: float = 60.0
+    # given to the group when it is created (by prepare_log_group, or lazily by a sink)
+    retention_days: int | None = None
+    tags: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_config(cls, config: Any, app_id: str, **overrides: Any) -> ExecutorLogConfig:
@@ -66,6 +72,12 @@ class ExecutorLogConfig:
             "endpoint_url": config.aws.endpoint_url,
             "log_level": config.logging.level,
             "context": tuple(sorted(context.items())),
+            "connect_timeout": config.aws.connect_timeout,
+            "read_timeout": config.aws.read_timeout,
+            "flush_deadline": cloudwatch.flush_deadline,
+            "breaker_seconds": cloudwatch.breaker_seconds,
+            "retention_days": cloudwatch.retention_days,
+            "tags": (("env", config.env), ("project", config.project)),
         }
         values.update(overrides)
         return cls(**values)
@@ -85,39 +97,27 @@ class ExecutorLogConfig:
             endpoint_url=self.endpoint_url,
             flush_interval=self.flush_interval,
             batch_size=self.batch_size,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            flush_deadline=self.flush_deadline,
+            breaker_seconds=self.breaker_seconds,
+            retention_days=self.retention_days,
+            tags=dict(self.tags),
         )
 
     def base_context(self) -> dict[str, Any]:
         return {"app_id": self.app_id, **dict(self.context)}
 
 
-class _WorkerSinks:
-    """The sinks of this Python worker process, one per config (rebuilt after a fork)."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.sinks: dict[ExecutorLogConfig, CloudwatchLogs] = {}
-
-    def get(self, config: ExecutorLogConfig) -> CloudwatchLogs:
-        if os.getpid() != self.pid:
-            self.__init__()
-        with self.lock:
-            sink = self.sinks.get(config)
-            if sink is None:
-                # the stream (and group) is created at the first send, once per worker
-                # process: never here, where a throttled or denied call would fail the task
-                sink = config.sink(config.worker_stream())
-                self.sinks[config] = sink
-            return sink
-
-
 # Per-process cache by design: a Python worker runs many tasks, and its sink must outlive them.
-_WORKER_SINKS = _WorkerSinks()
+_WORKER_SINKS = PerProcess()
 
 
 def worker_sink(config: ExecutorLogConfig) -> CloudwatchLogs:
-    return _WORKER_SINKS.get(config)
+    """This worker process's sink for `config`, built once. The stream (and the group, with
+    its retention and tags) is created at the first send: never here, where a throttled or
+    denied call would fail the task."""
+    return _WORKER_SINKS.get(config, lambda: config.sink(config.worker_stream()))
 
 
 @contextmanager
@@ -151,13 +151,17 @@ def prepare_log_group(
     retention_days: int | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> bool:
-    """On the driver, once per run: the group (with retention and tags) and the driver stream.
+    """On the driver, once per run: the group (with retention and tags: the config's unless
+    given here) and the driver stream.
 
     Returns False, after one line on stderr, when CloudWatch refuses or cannot be reached:
     logging set-up never fails the job (events then go to the sinks' fallback)."""
     sink = config.sink(config.driver_stream())
     try:
-        sink.create_log_group(retention_days=retention_days, tags=tags)
+        sink.create_log_group(
+            retention_days=config.retention_days if retention_days is None else retention_days,
+            tags=dict(config.tags) if tags is None else tags,
+        )
         sink.create_log_stream()
     except Exception as error:
         warn_stderr(
