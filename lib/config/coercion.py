@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -135,13 +137,33 @@ def _coerce(tp: Any, value: Any, path: tuple[str, ...], prov: Provenance) -> Any
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
-            if tp is str and is_secret_key(path[-1]) and not _is_reference_key(path):
-                raise SecretInConfigError(key, source)
+            _refuse_secret_value(path, value, key, source)
             return value
         raise ConfigError(
             f"expected {tp.__name__}, got {type(value).__name__} {value!r}", key, source
         )
     raise ConfigError(f"unsupported config type {tp!r}", key, source)
+
+
+def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: str | None) -> None:
+    """A secret written as a value: any number or text under a secret-named key, a password
+    inside a URL (``scheme://user:password@host``), a secret-named query parameter
+    (``?api_key=...``)."""
+    if isinstance(value, bool):
+        return
+    if is_secret_key(path[-1]) and not _is_reference_key(path):
+        raise SecretInConfigError(key, source)
+    if isinstance(value, str) and "://" in value:
+        for url in _URL.findall(value):
+            parts = urllib.parse.urlsplit(url)
+            if parts.password:
+                raise SecretInConfigError(key, source, "a password inside a URL")
+            for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
+                if is_secret_key(name):
+                    raise SecretInConfigError(key, source, f"a secret in the URL's {name!r}")
+
+
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 
 
 def _is_reference_key(path: tuple[str, ...]) -> bool:

@@ -20,10 +20,10 @@ class ConfigError(ValueError):
 class SecretInConfigError(ConfigError):
     """A secret was written into the configuration as a value."""
 
-    def __init__(self, key: str, source: str | None):
+    def __init__(self, key: str, source: str | None, what: str = ""):
         super().__init__(
-            "secrets are never values in config: give {secret_id: <Secrets Manager id>} or "
-            "{env: <VARIABLE>} instead",
+            ("secrets are never values in config" + (f" ({what})" if what else ""))
+            + ": give {secret_id: <Secrets Manager id>} or {env: <VARIABLE>} instead",
             key,
             source,
         )

@@ -570,7 +570,20 @@ class CloudwatchLogs(BaseLogger):
             thread.join(timeout=self.flush_deadline + 5)
         self._flush(complete_only=False, closing=True)
         _OPEN_SINKS.pop(id(self))
+        self._report_losses()
         super().close()
+
+    def _report_losses(self) -> None:
+        """At close, when anything missed CloudWatch: one summary line next to those events."""
+        figures = self.snapshot()
+        if figures["to_fallback"] or figures["dropped"]:
+            summary = {
+                "fallback": "cloudwatch",
+                "summary": figures,
+                "log_group": self.log_group_name,
+                "log_stream": self.log_stream_name,
+            }
+            self._warn(json.dumps(summary))
 
     def __enter__(self) -> CloudwatchLogs:
         return self

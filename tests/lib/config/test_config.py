@@ -294,6 +294,14 @@ def test_unknown_environment():
         "spark: {conf: {spark.hadoop.fs.s3a.secret.key: abc123}}",
         "spark: {conf: {spark.hadoop.fs.s3a.access.key: AKIAXXXX}}",
         "spark: {s3a_buckets: {b: {conf: {fs.s3a.session.token: tok}}}}",
+        # issue 13.13: numbers, passwords in URLs, keys in query strings
+        "spark: {conf: {spark.hadoop.fs.s3a.secret.key: 12345678}}",
+        "spark: {conf: {spark.hadoop.fs.s3a.secret.key: 1.5e9}}",
+        "aws: {endpoint_url: 'http://admin:hunter2@127.0.0.1:5000'}",
+        "spark: {conf: {spark.jdbc.url: 'postgres://etl:pa55word@db:5432/lake'}}",
+        "spark: {conf: {spark.api.url: 'https://api.example.com/v1?api_key=abc123'}}",
+        "aws: {endpoint_url: 'https://logs.example.com/?X-Amz-Signature=abc'}",
+        "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
     ],
 )
 def test_secrets_are_never_values(tmp_path, overlay):
@@ -302,6 +310,19 @@ def test_secrets_are_never_values(tmp_path, overlay):
         load_config("prod", conf_dir=tmp_path, environ={})
     assert error.value.source.endswith("prod.yaml")
     assert "secret_id" in str(error.value)
+
+
+def test_urls_without_secrets_and_non_secret_numbers_are_accepted(tmp_path):
+    write_conf(
+        tmp_path,
+        base=MINIMAL_BASE,
+        prod="""
+            aws: {endpoint_url: 'http://user@127.0.0.1:5000/?region=eu-west-1&page=2'}
+            spark: {conf: {spark.x.keys: 3, spark.redaction.regex: '(?i)secret|token'}}
+        """,
+    )
+    config = load_config("prod", conf_dir=tmp_path, environ={})
+    assert config.aws.endpoint_url.startswith("http://user@")
 
 
 def test_secret_references_are_accepted(tmp_path):
