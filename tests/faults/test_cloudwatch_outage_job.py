@@ -14,7 +14,14 @@ import pytest
 from jobs.xetra.job import REPORT_TABLE
 from tests.faults.conftest import END, START, run_job_process
 from tooling.generators.xetra import date_range, day_files
-from tooling.local.outages import ACCESS_DENIED, ScriptedEndpoint, SilentEndpoint, refused_endpoint
+from tooling.local.outages import (
+    ACCESS_DENIED,
+    THROTTLED,
+    OverridingProxy,
+    ScriptedEndpoint,
+    SilentEndpoint,
+    refused_endpoint,
+)
 
 CLOUDWATCH_ON = ("--set", "logging.cloudwatch.enabled=true",
                  "--set", "logging.cloudwatch.log_group=/datalake-etl/outage")  # fmt: skip
@@ -53,14 +60,19 @@ def baseline(source, tmp_path_factory, emulator):
     return report_rows(target), seconds
 
 
+def fallback_lines(stderr: str) -> list[dict]:
+    return [
+        json.loads(line)
+        for line in stderr.splitlines()
+        if line.startswith('{"fallback": "cloudwatch"')
+    ]
+
+
 def fallback_records(stderr: str) -> tuple[Counter, list[dict]]:
     """Reasons of the events that went to the fallback, and the sinks' closing summaries."""
     reasons: Counter = Counter()
     summaries = []
-    for line in stderr.splitlines():
-        if not line.startswith('{"fallback": "cloudwatch"'):
-            continue
-        record = json.loads(line)
+    for record in fallback_lines(stderr):
         if "summary" in record:
             summaries.append(record["summary"])
         else:
@@ -95,3 +107,29 @@ def test_the_job_succeeds_with_the_same_report_when_cloudwatch_is_down(
     for figures in summaries:
         assert figures["pending"] == 0 and figures["dropped"] == 0, figures
         assert figures["enqueued"] == figures["sent"] + figures["to_fallback"], figures
+
+
+@pytest.mark.parametrize(
+    ("overrides", "what"),
+    [
+        ({"CreateLogStream": THROTTLED}, "CreateLogStream throttled (50/s account limit)"),
+        ({"CreateLogGroup": ACCESS_DENIED}, "the group missing, no permission to create it"),
+    ],
+)
+def test_executor_logging_set_up_failures_never_fail_a_task(
+    overrides, what, source, baseline, tmp_path, moto_server
+):
+    expected_rows, _ = baseline
+    target = tmp_path / "lake"
+    with OverridingProxy(moto_server.endpoint_url, overrides) as proxy:
+        result, _ = timed_run(source, target, proxy.endpoint_url, *CLOUDWATCH_ON)
+    assert result.returncode == 0, (what, result.stderr[-3000:])
+    assert report_rows(target) == expected_rows
+    (operation,) = overrides
+    assert proxy.answered[operation] >= 2, proxy.answered  # the driver and the executors tried
+    executor_events = [
+        line for line in fallback_lines(result.stderr)
+        if "summary" not in line and not line["log_stream"].endswith("/driver")
+    ]  # fmt: skip
+    assert executor_events, "executors logged, and what CloudWatch did not take is on stderr"
+    assert {line["reason"] for line in executor_events} == {"resource_not_found"}

@@ -3,8 +3,10 @@
     with SilentEndpoint() as silent:          # accepts connections, never answers
         ...  # AWS_ENDPOINT_URL=silent.endpoint_url
     url = refused_endpoint()                  # a port where nothing listens: connection refused
-    with ScriptedEndpoint([(400, expired_token), (200, {})]) as scripted:
+    with ScriptedEndpoint([EXPIRED_TOKEN, (200, {})]) as scripted:
         ...  # answers each request with the next (status, JSON body); the last one repeats
+    with OverridingProxy(moto_url, {"CreateLogStream": THROTTLED}) as proxy:
+        ...  # moto behind it, except the operations it answers itself
 
 A private subnet without a VPC endpoint, a firewall that drops packets or a stuck proxy look
 like the silent endpoint; a stopped service like the refused port; IAM, an expired session or a
@@ -15,9 +17,12 @@ broken proxy like the scripted one. Each counts what it received (``connections`
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import socket
 import threading
+import urllib.parse
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
@@ -94,6 +99,7 @@ def aws_error(code: str, message: str = "") -> dict[str, str]:
 
 ACCESS_DENIED = (400, aws_error("AccessDeniedException", "User is not authorized"))
 EXPIRED_TOKEN = (400, aws_error("ExpiredTokenException", "The security token has expired"))
+THROTTLED = (400, aws_error("ThrottlingException", "Rate exceeded"))
 
 
 class ScriptedEndpoint(BackgroundHttpServer):
@@ -141,6 +147,76 @@ class ScriptedEndpoint(BackgroundHttpServer):
                 self.send_header("Content-Type", "application/x-amz-json-1.1")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("x-amzn-RequestId", f"scripted-{endpoint.requests}")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+HOP_HEADERS = ("content-length", "transfer-encoding", "connection")
+
+
+class OverridingProxy(BackgroundHttpServer):
+    """Forwards AWS JSON-protocol requests to `upstream` (the moto server), except the
+    operations named in `overrides` (e.g. ``{"CreateLogStream": THROTTLED}``), which get the
+    scripted answer and never reach the upstream. ``answered`` counts the overridden calls."""
+
+    def __init__(
+        self,
+        upstream: str,
+        overrides: Mapping[str, tuple[int, Mapping[str, Any]]],
+        host: str = "127.0.0.1",
+    ) -> None:
+        super().__init__(host)
+        parts = urllib.parse.urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._overrides = dict(overrides)
+        self._lock = threading.Lock()
+        self.answered: Counter[str] = Counter()
+        self.forwarded: Counter[str] = Counter()
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.base_url
+
+    def route(self, target: str) -> tuple[int, Mapping[str, Any]] | None:
+        operation = target.rsplit(".", 1)[-1]
+        with self._lock:
+            answer = self._overrides.get(operation)
+            (self.answered if answer is not None else self.forwarded)[operation] += 1
+            return answer
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer = proxy.route(self.headers.get("X-Amz-Target", ""))
+                if answer is not None:
+                    status, payload = answer
+                    data = json.dumps(payload).encode()
+                    headers = {"Content-Type": "application/x-amz-json-1.1"}
+                else:
+                    connection = http.client.HTTPConnection(*proxy._upstream, timeout=30)
+                    try:
+                        connection.request("POST", self.path, body, dict(self.headers.items()))
+                        response = connection.getresponse()
+                        status, data = response.status, response.read()
+                        headers = {
+                            k: v for k, v in response.getheaders() if k.lower() not in HOP_HEADERS
+                        }
+                    finally:
+                        connection.close()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -53,3 +53,28 @@ def test_a_wrong_key_fails_and_commits_nothing(api, aws, bucket, monkeypatch, ca
 def test_unknown_source_is_a_usage_error(capsys):
     assert main(["--env", "local", "--source", "nope", "--target", "file:///tmp/x"]) == 2
     assert "known: billing" in capsys.readouterr().err
+
+
+def test_an_api_that_caps_its_pages_still_lands_every_record(api, aws, bucket, monkeypatch, capsys):
+    """Issue 13.8 at job level: 40 asked a page, 10 served; short pages are not the end."""
+    api.max_page_size = 10
+    monkeypatch.setenv("BILLING_API_KEY", "unused")
+    code = main(
+        ["--env", "local", "--source", "billing", "--endpoint", "items",
+         "--target", f"s3://{bucket}/raw", "--date", "2024-05-07", "--set", "logging.log_path=",
+         "--set", f"job.sources.billing.base_url={api.base_url}",
+         "--set", "job.sources.billing.endpoints.items.path=/v1/items",
+         "--set", "job.sources.billing.endpoints.items.pagination=page",
+         "--set", "job.sources.billing.endpoints.items.limit_param=per_page",
+         "--set", "job.sources.billing.endpoints.items.limit=40"]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    store = ObjectStore.for_uri(f"s3://{bucket}/raw", aws)
+    manifest = read_manifest(store, "billing", "items", date(2024, 5, 7))
+    assert manifest["counts"]["records"] == len(api.accounts) == 95
+    ids = []
+    for part in manifest["parts"]:
+        key = f"billing/items/extraction_date=2024-05-07/{part['key']}"
+        ids += [account["id"] for account in json.loads(store.read_bytes(key))]
+    assert ids == [account["id"] for account in api.accounts]
