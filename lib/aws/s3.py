@@ -237,7 +237,12 @@ class S3:
         in the key (re.search). strict=True: exact-case suffix and the regex must match the
         whole key (re.fullmatch).
         """
-        pattern = re.compile(regex_match) if regex_match else None
+        try:
+            pattern = re.compile(regex_match) if regex_match else None
+        except re.error as error:
+            raise ValueError(
+                f"regex_match {regex_match!r} is not a valid pattern: {error}"
+            ) from None
         matches = []
         for item in self.list_objects(bucket_name, prefix):
             key = item.key
@@ -295,7 +300,7 @@ def _in_unit(size: int, str_format: str) -> float:
 
 
 def _unit(str_format: str) -> int:
-    try:
-        return _UNITS[str_format.upper()]
-    except KeyError:
-        raise ValueError(f"str_format must be one of {list(_UNITS)}, got {str_format!r}") from None
+    unit = _UNITS.get(str_format.upper()) if isinstance(str_format, str) else None
+    if unit is None:
+        raise ValueError(f"str_format must be one of {list(_UNITS)}, got {str_format!r}")
+    return unit

@@ -42,6 +42,8 @@ def test_sizes_in_units(aws, bucket):
     assert aws.s3.get_objects_size(bucket, prefixes=["x/", "y/"], str_format="KB") == 1027
     with pytest.raises(ValueError, match="str_format"):
         aws.s3.get_object_size(bucket, "x/one", str_format="TB")
+    with pytest.raises(ValueError, match="str_format"):
+        aws.s3.get_object_size(bucket, "x/one", str_format=None)
 
 
 def test_listing_pages_past_1000_keys_lazily_then_batched_delete(aws, bucket, put_empty_objects):
@@ -95,6 +97,8 @@ def test_matching_objects_by_suffix_and_regex(aws, bucket):
     assert aws.s3.get_matching_objects(
         bucket, regex_match=r"\d{4}-01-03/.*_XETR\d\d\.csv", strict=True
     ) == ["2024-01-03/2024-01-03_BINS_XETR08.csv"]
+    with pytest.raises(ValueError, match="regex_match"):
+        aws.s3.get_matching_objects(bucket, regex_match="XETR(08")
 
 
 def test_transfer_object_small_and_multipart(aws, bucket, s3):
