@@ -68,13 +68,13 @@ deploy-upload: $(PIP_STAMP) ## upload the release to deploy.artifacts_uri (ENV=d
 	$(PY) -m tooling.deploy upload --env $(ENV)
 
 deploy-emr-step: $(PIP_STAMP) ## add JOB as an EMR step: CLUSTER=j-… ENV=dev JOB=xetra ARGS="--start …"
-	$(PY) -m tooling.deploy emr-step --env $(ENV) --job $(JOB) --cluster-id $(CLUSTER) --wait -- --env $(ENV) $(ARGS)
+	$(PY) -m tooling.deploy emr-step --env $(ENV) --job $(JOB) --cluster-id $(CLUSTER) --wait -- $(ARGS)
 
 deploy-glue-job: $(PIP_STAMP) ## create or update the Glue job (ENV=dev JOB=xetra)
 	$(PY) -m tooling.deploy glue-job --env $(ENV) --job $(JOB)
 
 deploy-glue-run: $(PIP_STAMP) ## start the Glue job and wait: ENV=dev ARGS="--start …"
-	$(PY) -m tooling.deploy glue-run --env $(ENV) --job $(JOB) --wait -- --env $(ENV) $(ARGS)
+	$(PY) -m tooling.deploy glue-run --env $(ENV) --job $(JOB) --wait -- $(ARGS)
 
 deploy-demo: setup ## upload + EMR cluster/step + Glue job/run + schedule against a local moto server
 	$(PY) -m tooling.deploy.demo

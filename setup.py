@@ -31,6 +31,10 @@ DEV = [
     "ruff==0.17.6",
     "pyarrow==26.0.1",
     "hypothesis==6.170.15",
+    # the Python part of aws-glue-libs: Glue's own getResolvedOptions for the entry scripts
+    "awsglue-dev==2021.12.30",
+    # an independent reader of the Delta tables Spark writes (delta-rs)
+    "deltalake==1.6.6",
     "setuptools>=68",
     "wheel>=0.42",
 ]

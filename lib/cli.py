@@ -71,14 +71,22 @@ def usage_error(error: Any) -> int:
     return 2
 
 
+GLUE_RUN_ARGUMENTS = ("--JOB_ID", "--JOB_RUN_ID", "--JOB_NAME")
+
+
 def runtime_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     """The job's arguments under spark-submit (argv as given) or under AWS Glue.
 
     Glue passes job arguments as ``--key value`` pairs mixed with its own (``--JOB_ID``,
-    ``--job-bookmark-option`` ...); `awsglue.utils.getResolvedOptions` picks the ones the job
-    declares. Only options present on the command line are resolved (getResolvedOptions fails on
-    absent ones), and each is given once: Glue cannot repeat a key, so use one ``--set`` there.
+    ``--JOB_RUN_ID``, ``--job-bookmark-option``, ``--TempDir`` ...); the script is under Glue when
+    `awsglue` is importable and Glue's run arguments are there. Then Glue's
+    `awsglue.utils.getResolvedOptions` picks the options the job declares: only those present
+    (it fails on absent ones), each once (Glue cannot repeat a key: several overrides ride in
+    one ``--set "a=1; b=2"``). It returns them under argparse's names (``--run-id`` as
+    ``run_id``).
     """
+    if not any(flag in argv for flag in GLUE_RUN_ARGUMENTS):
+        return list(argv)
     try:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
     except ImportError:
@@ -93,5 +101,5 @@ def runtime_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     resolved = getResolvedOptions(["entry", *argv], present)
     result: list[str] = []
     for name in present:
-        result += [f"--{name}", resolved[name]]
+        result += [f"--{name}", resolved[name.replace("-", "_")]]
     return result

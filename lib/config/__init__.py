@@ -11,7 +11,7 @@
 
 from lib.config.errors import ConfigError, SecretInConfigError
 from lib.config.loading import CONF_DIR_ENV, default_conf_dir, load_config
-from lib.config.overrides import parse_override
+from lib.config.overrides import parse_override, split_overrides
 from lib.config.schema import (
     DEFAULT_LOCAL_ENDPOINT,
     ENVIRONMENTS,
@@ -44,4 +44,5 @@ __all__ = [
     "default_conf_dir",
     "load_config",
     "parse_override",
+    "split_overrides",
 ]

@@ -25,7 +25,7 @@ import yaml
 
 from lib.config.coercion import Provenance, build, dotted, record
 from lib.config.errors import ConfigError
-from lib.config.overrides import override_path, parse_override, set_path
+from lib.config.overrides import override_path, parse_override, set_path, split_overrides
 from lib.config.schema import ENVIRONMENTS, OVERLAY_SECTIONS, TOOLING_SECTIONS, AppConfig
 
 CONF_DIR_ENV = "ETL_CONF_DIR"
@@ -195,7 +195,7 @@ def load_config(
                 job_settings[key] = value
                 record(value, ("job", key), job_source, prov)
 
-    for text in overrides:
+    for text in split_overrides(overrides):
         key, value = parse_override(text)
         parts = key.split(".")
         if parts[0] == "job":

@@ -1,5 +1,8 @@
 """Command-line overrides: ``--set spark.conf.spark.sql.shuffle.partitions=4``.
 
+One ``--set`` may hold several pairs separated by ``;`` (``--set "a.b=1; c.d=x"``), for
+platforms that pass each argument once (Glue).
+
 The dotted key is split along the schema: a mapping field (``spark.conf``) takes the rest of the
 key as one key.
 """
@@ -8,13 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lib.config.coercion import dotted
 from lib.config.errors import ConfigError
+
+# `;` separates pairs when another `key=` follows it: "a.b=1; c.d=x" (Glue passes each argument
+# once, so several overrides ride in one --set there); "-Da=1;-Db=2" stays one value
+_PAIR_SEPARATOR = re.compile(r";\s*(?=[A-Za-z_][\w.\-]*=)")
+
+
+def split_overrides(texts: Iterable[str]) -> list[str]:
+    """Each --set value as its key=value pairs: one, or several separated by `;`."""
+    return [part for text in texts for part in _PAIR_SEPARATOR.split(text) if part.strip()]
 
 
 def parse_override(text: str) -> tuple[str, str]:

@@ -18,18 +18,6 @@ from tooling.generators.xetra import date_range, day_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FAKE_GLUE = '''
-def getResolvedOptions(args, options):
-    """Like awsglue.utils: pick --name value pairs for the requested names, fail on absent."""
-    found = {}
-    for name in options:
-        flag = "--" + name
-        if flag not in args:
-            raise RuntimeError("missing " + flag)
-        found[name] = args[args.index(flag) + 1]
-    return found
-'''
-
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory):
@@ -81,24 +69,31 @@ def test_spark_submit_runs_the_packaged_entry(packaged):
     assert summary["rows"]["read"] == summary["rows"]["used"] > 0
 
 
-def test_the_same_script_takes_its_arguments_from_awsglue(packaged, tmp_path):
+def test_the_same_script_takes_its_arguments_from_the_real_awsglue(packaged, tmp_path):
+    """awsglue-dev (the Python part of aws-glue-libs) is installed: Glue's own
+    getResolvedOptions resolves the arguments, hyphenated names and several overrides in one
+    --set included, next to the arguments Glue adds itself."""
+    import awsglue.utils
+
+    assert Path(awsglue.utils.__file__).is_relative_to(Path(sys.prefix))  # the real package
     work, archive, entry, source = packaged
-    glue = tmp_path / "glue" / "awsglue"
-    glue.mkdir(parents=True)
-    (glue / "__init__.py").write_text("")
-    (glue / "utils.py").write_text(FAKE_GLUE)
     target = work / "lake-glue"
-    # Glue adds arguments of its own; argparse alone would reject them
-    glue_args = ["--JOB_ID", "j_123", "--job-bookmark-option", "job-bookmark-disable",
-                 *job_args(source, target), "--JOB_RUN_ID", "jr_1"]  # fmt: skip
-    result = submit(work, archive, entry, glue_args, {"PYTHONPATH": str(tmp_path / "glue")})
+    conf_dir = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf_dir)
+    glue_args = [
+        "--JOB_ID", "j_123", "--JOB_RUN_ID", "jr_abc", "--JOB_NAME", "datalake-etl-xetra-local",
+        "--job-bookmark-option", "job-bookmark-disable", "--TempDir", "s3://tmp/glue/",
+        "--env", "local", "--source", source.as_uri(), "--target", target.as_uri(),
+        "--start", "2024-01-05", "--end", "2024-01-05", "--run-id", "glue-run-7",
+        "--conf-dir", conf_dir.as_uri(),
+        "--set", "logging.log_path=; spark.shuffle_partitions=3",
+    ]  # fmt: skip
+    result = submit(work, archive, entry, glue_args)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (target / "xetra_daily_report" / "trade_date=2024-01-05").is_dir()
-
-    plain = submit(work, archive, entry, glue_args)  # no awsglue: argparse refuses Glue's own
-    assert plain.returncode == 2
-    output = plain.stdout + plain.stderr  # spark-submit merges the Python process's stderr
-    assert "unrecognized arguments: --JOB_ID j_123" in output
+    (state,) = (target / "_state/xetra/runs").glob("*.json")
+    assert "glue-run-7" in state.name
+    assert not (work / "logs").exists()  # logging.log_path= (the first pair) was applied
 
 
 def test_countries_extract_entry_fixes_its_subcommand(tmp_path):

@@ -36,7 +36,14 @@ from lib.aws import AWS
 from lib.aws.errors import AwsError
 from lib.aws.s3 import parse_s3_uri
 from lib.cli import common_options, usage_error
-from lib.config import ENVIRONMENTS, AppConfig, ConfigError, load_config, parse_override
+from lib.config import (
+    ENVIRONMENTS,
+    AppConfig,
+    ConfigError,
+    load_config,
+    parse_override,
+    split_overrides,
+)
 from lib.runner import one_line
 from tooling.deploy import emr as emr_requests
 from tooling.deploy import glue as glue_requests
@@ -121,9 +128,18 @@ class Deploy:
             )
         return definition["Name"]
 
+    @property
+    def submit_args(self) -> list[str]:
+        """The job's arguments as spark-submit passes them (EMR, EMR Serverless): the job
+        requires --env, so the tool's is added when the arguments after `--` have none (a
+        different one is refused by resolve_job_config)."""
+        if common_options(self.job_args).env is not None:
+            return list(self.job_args)
+        return ["--env", self.args.env, *self.job_args]
+
     def emr_step(self) -> dict[str, Any]:
         emr = self.config.deploy.emr
-        return emr_requests.job_step(self.release, emr, self.job, self.job_args, self.delta)
+        return emr_requests.job_step(self.release, emr, self.job, self.submit_args, self.delta)
 
     def wait_options(self, label: str) -> dict[str, Any]:
         return {
@@ -224,7 +240,7 @@ def _serverless_run_request(deploy: Deploy) -> dict[str, Any]:
         )
     return serverless.start_job_run_request(
         deploy.release, application_id, emr.serverless_execution_role_arn, deploy.job,
-        deploy.job_args, deploy.delta, log_uri=emr.log_uri,
+        deploy.submit_args, deploy.delta, log_uri=emr.log_uri,
     )  # fmt: skip
 
 
@@ -417,7 +433,7 @@ def check_arguments(
             f"{', '.join(misplaced)} after `--` would go to the job, not to the deploy tool: "
             "put the tool's options before `--`"
         )
-    for text in args.overrides:
+    for text in split_overrides(args.overrides):
         key, _ = parse_override(text)
         if not key.startswith(TOOL_OVERRIDES):
             raise DeployError(

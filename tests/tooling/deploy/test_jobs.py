@@ -182,3 +182,24 @@ def test_a_copied_job_folder_deploys_with_no_other_change(tmp_path):
     assert (project / "dist/entries/xetra-eu.py").read_text() == (
         project / "jobs/xetra_eu/entry.py"
     ).read_text()
+
+
+def test_the_job_env_travels_with_every_submit_request(deploy_env, capsys):
+    """The job requires --env: a step built without one in its arguments gets the tool's."""
+    job_args = ("--start", "2024-01-02", "--end", "2024-01-02")
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                   job_args=job_args)  # fmt: skip
+    args = step["Steps"][0]["HadoopJarStep"]["Args"]
+    assert args[-6:] == ["--env", "dev", *job_args]
+    cluster = dry_run(capsys, "emr-cluster", "--env", "prod", "--job", "xetra", job_args=job_args)
+    assert cluster["Steps"][0]["HadoopJarStep"]["Args"][-6:] == ["--env", "prod", *job_args]
+    serverless = dry_run(capsys, "emr-serverless", "--env", "prod", "--job", "xetra",
+                         "--application-id", "00app", "--set",
+                         "deploy.emr.serverless_execution_role_arn=arn:aws:iam::1:role/run",
+                         job_args=job_args)  # fmt: skip
+    entry_args = serverless["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    assert entry_args == ["--env", "prod", *job_args]
+    # given once is kept once
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                   job_args=("--env", "dev", *job_args))  # fmt: skip
+    assert step["Steps"][0]["HadoopJarStep"]["Args"].count("--env") == 1
