@@ -43,16 +43,7 @@ _TEXT_PATTERNS = (
         r"\1" + REDACTED,
     ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-    # key=value / "key": "value" pairs whose key names a secret; not "NoCredentialsError: <text>"
-    # (a CamelCase exception type, then its message)
-    (
-        re.compile(
-            r"(?i)(?<![\w.-])(?-i:(?![A-Z][A-Za-z0-9]*(?:Error|Exception|Warning):))"
-            rf"([\"']?[\w.-]*(?:{SENSITIVE_NAME_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
-            r"([^\"'\s,;&}]+)"
-        ),
-        r"\1" + REDACTED,
-    ),
+    # key=value / "key": "value" pairs whose key names a secret: see _redact_pair
     # AWS access key ids, Slack webhooks, URL user:password@
     (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
     (
@@ -61,6 +52,21 @@ _TEXT_PATTERNS = (
     ),
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
 )
+
+
+# any key=value / "key": "value" pair; _redact_pair decides whether its key names a secret. One
+# run of key characters per start (no nested stars): linear time on any input.
+_PAIR = re.compile(r"(?<![\w.-])([\"']?)([\w.-]+)([\"']?\s*[:=]\s*[\"']?)([^\"'\s,;&}]+)")
+_EXCEPTION_TYPE = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)")
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    key, separator = match.group(2), match.group(3)
+    if not SECRET_KEY_PATTERN.search(key):
+        return match.group(0)
+    if separator.lstrip("\"'").startswith(":") and _EXCEPTION_TYPE.fullmatch(key):
+        return match.group(0)  # "NoCredentialsError: <message>": a type, then its text
+    return f"{match.group(1)}{key}{separator}{REDACTED}"
 
 
 class Redactor:
@@ -79,6 +85,7 @@ class Redactor:
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, REDACTED)
+        text = _PAIR.sub(_redact_pair, text)
         for pattern, replacement in _TEXT_PATTERNS:
             text = pattern.sub(replacement, text)
         return text

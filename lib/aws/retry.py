@@ -62,7 +62,10 @@ T = TypeVar("T")
 
 # Retried: time-outs, "too early", throttling and the transient 5xx. Every other status is an
 # answer that a repeat cannot change (400..., 406, 412, 413, 415, 501, 505, ...).
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 598, 599})
+# 520-524 and 529: the origin errors and overload answers of CDNs in front of many APIs
+RETRY_STATUSES = frozenset(
+    {408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524, 529, 598, 599}
+)
 RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,

@@ -116,7 +116,7 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogR
     if getattr(record, REDACTED_ATTR, False):
         return record
     copy = logging.makeLogRecord(record.__dict__)
-    copy.msg, copy.args = redactor.text(record.getMessage()), None
+    copy.msg, copy.args = redactor.text(_message_text(record)), None
     setattr(copy, FIELDS_ATTR, redactor.value(dict(getattr(record, FIELDS_ATTR, None) or {})))
     setattr(copy, CONTEXT_ATTR, redactor.value(dict(getattr(record, CONTEXT_ATTR, None) or {})))
     if record.exc_info or record.exc_text:
@@ -128,6 +128,15 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogR
 
 
 _PLAIN_FORMATTER = logging.Formatter()
+
+
+def _message_text(record: logging.LogRecord) -> str:
+    """The message with its arguments; when they do not fit its template, both, kept as
+    they are with the reason (standard logging would print a traceback and drop it)."""
+    try:
+        return record.getMessage()
+    except Exception as error:
+        return f"{record.msg} (arguments {record.args!r} do not fit: {type(error).__name__})"
 
 
 class TextFormatter(JsonFormatter):
@@ -262,8 +271,15 @@ class BaseLogger(logging.Handler):
     _overridden_levels: frozenset[int] = frozenset()
 
     @property
-    def redactor(self) -> Redactor | None:
-        return getattr(self.formatter, "redactor", None)
+    def redactor(self) -> Redactor:
+        """What this sink redacts records with that no Logger redacted (used on its own, or as
+        a standard logger's handler): its JSON formatter's redactor, else the default one."""
+        found = getattr(self.formatter, "redactor", None)
+        if found is None:
+            found = self.__dict__.get("_own_redactor")
+            if found is None:
+                found = self.__dict__["_own_redactor"] = Redactor()
+        return found
 
     # ------------------------------------------------------------------ the extension point
 
@@ -327,9 +343,8 @@ class BaseLogger(logging.Handler):
             self._dispatch.record = record
             try:
                 text = record.getMessage()
-                redactor = self.redactor
-                if redactor is not None and not getattr(record, REDACTED_ATTR, False):
-                    text = redactor.text(text)
+                if not getattr(record, REDACTED_ATTR, False):
+                    text = self.redactor.text(text)
                 getattr(self, method)(text)
             except Exception as error:
                 self._count_failure(error)
@@ -341,6 +356,8 @@ class BaseLogger(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            if not getattr(record, REDACTED_ATTR, False):  # not through a Logger: redact here
+                record = redact_record(record, self.redactor)
             line = self.format(record)
             try:
                 self.make_handler(line)

@@ -84,7 +84,15 @@ from lib.aws.errors import (
     TRANSIENT_CODES,
     error_code,
 )
-from lib.logging.base import BaseLogger, JsonFormatter, PerProcess, utf8_safe, warn_stderr
+from lib.logging.base import (
+    REDACTED_ATTR,
+    BaseLogger,
+    JsonFormatter,
+    PerProcess,
+    redact_record,
+    utf8_safe,
+    warn_stderr,
+)
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -265,24 +273,31 @@ class CloudwatchLogs(BaseLogger):
     ) -> None:
         if not log_group_name or not log_stream_name:
             raise ValueError("log_group_name and log_stream_name are required")
-        _check_int("batch_size", batch_size, 1, MAX_BATCH_EVENTS)
+        _check_int("batch_size", batch_size, 1, None)
+        batch_size = min(batch_size, MAX_BATCH_EVENTS)  # the service's limit caps it
         _check_int("max_batch_bytes", max_batch_bytes, EVENT_OVERHEAD_BYTES + 1, MAX_BATCH_BYTES)
         _check_int("max_attempts", max_attempts, 1, None)
         _check_int("botocore_max_attempts", botocore_max_attempts, 1, None)
-        for name, value in (
-            ("flush_deadline", flush_deadline),
-            ("connect_timeout", connect_timeout),
-            ("read_timeout", read_timeout),
+        for name, value, low in (
+            ("flush_deadline", flush_deadline, 0),
+            ("connect_timeout", connect_timeout, 0),
+            ("read_timeout", read_timeout, 0),
+            ("flush_interval", flush_interval, None),
+            ("backoff_multiplier", backoff_multiplier, None),
+            ("max_backoff", max_backoff, None),
+            ("breaker_seconds", breaker_seconds, None),
         ):
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+            number = not isinstance(value, bool) and isinstance(value, int | float)
+            if not number or value < 0 or (low is not None and value <= low):
+                bound = "> 0" if low is not None else ">= 0"
+                raise ValueError(f"{name} must be a number of seconds {bound}, got {value!r}")
         if retention_days is not None and retention_days not in RETENTION_DAYS:
             raise ValueError(_retention_message(retention_days))
         super().__init__(log_stream_name, log_level, JsonFormatter())
         self._config = {
             key: value
             for key, value in locals().items()
-            if key not in ("self", "__class__", "fallback", "name", "value")
+            if key not in ("self", "__class__", "fallback", "name", "value", "low", "number")
         }
         self.region = region
         self.log_group_name = log_group_name
@@ -461,6 +476,8 @@ class CloudwatchLogs(BaseLogger):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._check_process()
+            if not getattr(record, REDACTED_ATTR, False):  # not through a Logger: redact here
+                record = redact_record(record, self.redactor)
             self.enqueue(self.format(record), int(record.created * 1000))
         except Exception as error:
             self._count_failure(error)
@@ -578,8 +595,8 @@ class CloudwatchLogs(BaseLogger):
         figures = self.snapshot()
         if figures["to_fallback"] or figures["dropped"]:
             summary = {
-                "fallback": "cloudwatch",
-                "summary": figures,
+                "fallback_summary": "cloudwatch",
+                "counters": figures,
                 "log_group": self.log_group_name,
                 "log_stream": self.log_stream_name,
             }
@@ -699,6 +716,10 @@ class CloudwatchLogs(BaseLogger):
                         return
                     attempt += 1
                     continue
+                except Exception as error:  # anything else (a bad endpoint URL...): not lost
+                    self._disable(f"unusable_client:{type(error).__name__}")
+                    self._to_fallback(batch, f"unusable_client:{type(error).__name__}")
+                    return
                 self._breaker().reset()
                 self._account(batch, response)
                 return
@@ -870,7 +891,11 @@ class _SendingScope:
 def _rebuild_cloudwatch_logs(config: dict[str, Any]) -> CloudwatchLogs:
     """An unpickled sink: the one this process already built for the same configuration."""
     key = tuple(sorted((name, _hashable(value)) for name, value in config.items()))
-    return _UNPICKLED_SINKS.get(key, lambda: CloudwatchLogs(**config))
+    sink = _UNPICKLED_SINKS.get(key, lambda: CloudwatchLogs(**config))
+    if sink._closed:  # a task closed it: later tasks get a new one
+        _UNPICKLED_SINKS.pop(key)
+        sink = _UNPICKLED_SINKS.get(key, lambda: CloudwatchLogs(**config))
+    return sink
 
 
 def _hashable(value: Any) -> Any:

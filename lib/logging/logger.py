@@ -32,8 +32,9 @@ from lib.logging.base import (
     level_number,
     make_record,
     redact_record,
+    warn_stderr,
 )
-from lib.redact import Redactor
+from lib.redact import Redactor, one_line
 
 
 class Logger:
@@ -71,6 +72,10 @@ class Logger:
     def add_sink(self, sink: BaseLogger) -> BaseLogger:
         if not isinstance(sink, BaseLogger):
             raise TypeError(f"a sink is a lib.logging.BaseLogger, got {type(sink).__name__}")
+        if not hasattr(sink, "_failure_lock"):
+            raise TypeError(
+                f"{type(sink).__name__}.__init__ must call super().__init__() (BaseLogger's)"
+            )
         self._sinks.append(sink)
         return sink
 
@@ -131,16 +136,21 @@ class Logger:
             record = redact_record(record, self.redactor)
         except Exception as error:  # a value that cannot be redacted is not written as is
             record = make_record(
-                record.name, record.levelno, "(record dropped: it could not be redacted: %s)",
-                (type(error).__name__,), context=self._context,
+                record.name, record.levelno, "(a record was dropped: its %s could not be "
+                "redacted: %s)", ("fields or context", type(error).__name__),
+                context=self._context,
             )  # fmt: skip
+            redact_record(record, self.redactor)
         for sink in self._sinks:
             if sink_levels and record.levelno < sink.level:
                 continue
             try:
                 sink.handle(record)
             except Exception as error:  # handle() isolates emit(); this covers filters
-                sink._count_failure(error)
+                try:
+                    sink._count_failure(error)
+                except Exception:  # a sink that skipped BaseLogger.__init__
+                    warn_stderr(f"log sink {type(sink).__name__} failed: {one_line(error)}")
 
     def debug(self, message: str, *args: Any, **fields: Any) -> None:
         self._log(logging.DEBUG, message, args, fields)

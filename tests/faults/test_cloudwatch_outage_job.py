@@ -61,10 +61,11 @@ def baseline(source, tmp_path_factory, emulator):
 
 
 def fallback_lines(stderr: str) -> list[dict]:
+    """The sinks' stderr lines: undelivered events and their closing summaries."""
     return [
         json.loads(line)
         for line in stderr.splitlines()
-        if line.startswith('{"fallback": "cloudwatch"')
+        if line.startswith(('{"fallback": "cloudwatch"', '{"fallback_summary": "cloudwatch"'))
     ]
 
 
@@ -73,8 +74,8 @@ def fallback_records(stderr: str) -> tuple[Counter, list[dict]]:
     reasons: Counter = Counter()
     summaries = []
     for record in fallback_lines(stderr):
-        if "summary" in record:
-            summaries.append(record["summary"])
+        if "fallback_summary" in record:
+            summaries.append(record["counters"])
         else:
             reasons[record["reason"].split(":")[0]] += 1
     return reasons, summaries
@@ -129,7 +130,7 @@ def test_executor_logging_set_up_failures_never_fail_a_task(
     assert proxy.answered[operation] >= 2, proxy.answered  # the driver and the executors tried
     executor_events = [
         line for line in fallback_lines(result.stderr)
-        if "summary" not in line and not line["log_stream"].endswith("/driver")
+        if "fallback_summary" not in line and not line["log_stream"].endswith("/driver")
     ]  # fmt: skip
     assert executor_events, "executors logged, and what CloudWatch did not take is on stderr"
     assert {line["reason"] for line in executor_events} == {"resource_not_found"}

@@ -93,7 +93,10 @@ def now_ms() -> int:
 
 
 def fallback_lines(sink: CloudwatchLogs) -> list[dict]:
-    return [json.loads(line) for line in sink._fallback.getvalue().splitlines()]
+    """The undelivered events (not the operator's lines, not the closing summary)."""
+    lines = [json.loads(line) for line in sink._fallback.getvalue().splitlines()
+             if line.startswith("{")]  # fmt: skip
+    return [line for line in lines if "fallback" in line]
 
 
 # ------------------------------------------------------------------ pure batching rules

@@ -51,7 +51,7 @@ def balanced(sink: CloudwatchLogs) -> dict[str, int]:
 
 def reasons(sink: CloudwatchLogs) -> list[str]:
     lines = sink._fallback.getvalue().splitlines()
-    return [json.loads(line)["reason"] for line in lines if line.startswith("{")]
+    return [json.loads(line)["reason"] for line in lines if line.startswith('{"fallback":')]
 
 
 def sink_at(endpoint_url: str, **options) -> CloudwatchLogs:
@@ -205,3 +205,32 @@ assert process.exitcode == 0, process.exitcode
     assert result.returncode == 0, result.stderr
     assert stored(client, "gone") == ["kept"]
     assert stored(client, "forked") == ["from the child"]
+
+
+def test_an_unexpected_error_while_sending_puts_the_batch_in_the_fallback():
+    sink = sink_at("127.0.0.1:5055")  # no scheme: botocore raises ValueError, not a BotoCoreError
+    sink.info("my message")
+    sink.flush()  # never raises into the caller
+    assert reasons(sink) == ["unusable_client:ValueError"]
+    assert balanced(sink)["pending"] == 0
+    with pytest.raises(ValueError, match="backoff_multiplier"):
+        sink_at("http://127.0.0.1:9", backoff_multiplier=-1)
+
+
+def test_an_unpickle_after_a_task_closed_the_sink_gets_a_working_one():
+    sink = sink_at("http://127.0.0.1:9", flush_interval=5.0, breaker_seconds=0)
+    data = pickle.dumps(sink)
+    first = pickle.loads(data)
+    first._fallback = io.StringIO()
+    with first:
+        first.info("task 1")
+    second = pickle.loads(data)
+    assert second is not first and not second._closed
+    second._fallback = io.StringIO()
+    second.info("task 2")
+    second.close()
+    assert "closed" not in reasons(second)
+
+
+def test_batch_size_above_the_service_limit_is_capped():
+    assert sink_at("http://127.0.0.1:9", batch_size=20_000).batch_size == 10_000

@@ -326,3 +326,47 @@ def test_bad_log_levels_are_refused(level):
         Logger(log_level=level)
     with pytest.raises(ValueError, match="log level"):
         StdoutLogger(log_level=level)
+
+
+def test_a_sink_used_on_its_own_or_as_a_standard_handler_redacts_too(capsys):
+    sink = StdoutLogger(log_level="DEBUG")
+    sink.setFormatter(logging.Formatter("%(message)s"))
+    sink.info("AKIAIOSFODNN7EXAMPLE https://u:pw1234@h/x")
+    standard = logging.getLogger("lib.test_standard_handler")
+    standard.addHandler(sink)
+    try:
+        standard.warning("token=abc123 from the library")
+    finally:
+        standard.removeHandler(sink)
+    out = capsys.readouterr().out
+    assert "AKIAIOSFODNN7EXAMPLE" not in out and "pw1234" not in out and "abc123" not in out
+    assert out.splitlines() == ["***** https://u:*****@h/x", "token=***** from the library"]
+
+
+def test_redaction_takes_linear_time_on_long_runs_of_secret_words():
+    import time
+
+    log = Logger(loggers=[ListSink()])
+    started = time.perf_counter()
+    log.info("x " + "token" * 12000)  # was 18 s: nested stars in the key=value pattern
+    log.info("secret_" * 5000 + "=value")
+    assert time.perf_counter() - started < 2.0
+
+
+def test_a_message_whose_arguments_do_not_fit_keeps_its_text():
+    sink = ListSink()
+    Logger(loggers=[sink]).info("bad %d", "x")
+    (record,) = sink.messages()
+    assert record["message"].startswith("bad %d (arguments ('x',) do not fit: TypeError")
+
+
+def test_a_sink_that_skipped_the_base_init_is_refused_when_added():
+    class Careless(BaseLogger):
+        def __init__(self):  # no super().__init__()
+            pass
+
+        def make_handler(self, message):
+            pass
+
+    with pytest.raises(TypeError, match="super"):
+        Logger(loggers=[Careless()])
