@@ -108,6 +108,11 @@ RETENTION_DAYS = frozenset(
 # connection-type failures: the endpoint did not answer (refused, reset, timed out)
 CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
 TIMEOUT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, TimeoutError)
+CONNECTION_ATTEMPTS = 3  # a refused or reset connection: then the breaker decides
+
+
+class AttemptOverBudget(TimeoutError):
+    """An attempt still running at the end of its budget (an endpoint trickling its answer)."""
 
 
 class EndpointUnavailable(ConnectionError):
@@ -416,8 +421,8 @@ class CloudwatchLogs(BaseLogger):
             )
         with self._sending():
             try:
-                return getattr(self.client, operation)(**arguments)
-            except CONNECTION_ERRORS as error:
+                return self._within_budget(getattr(self.client, operation), **arguments)
+            except (*CONNECTION_ERRORS, *TIMEOUT_ERRORS) as error:
                 self._trip(f"{type(error).__name__}")
                 raise
 
@@ -661,7 +666,8 @@ class CloudwatchLogs(BaseLogger):
                 try:
                     with self._lock:
                         self._counters["put_calls"] += 1
-                    response = self.client.put_log_events(
+                    response = self._within_budget(
+                        self.client.put_log_events,
                         logGroupName=self.log_group_name,
                         logStreamName=self.log_stream_name,
                         logEvents=[{"timestamp": e.timestamp, "message": e.message} for e in batch],
@@ -709,7 +715,10 @@ class CloudwatchLogs(BaseLogger):
                     self._to_fallback(batch, f"gave_up:{type(error).__name__}")
                     return
                 except (BotoCoreError, ConnectionError) as error:
-                    if not self._backoff(attempt, deadline, throttled=False):
+                    refused = isinstance(error, CONNECTION_ERRORS)
+                    if (refused and attempt + 1 >= CONNECTION_ATTEMPTS) or not self._backoff(
+                        attempt, deadline, throttled=False
+                    ):
                         if isinstance(error, CONNECTION_ERRORS):
                             self._trip(type(error).__name__)
                         self._to_fallback(batch, f"gave_up:{type(error).__name__}")
@@ -723,6 +732,30 @@ class CloudwatchLogs(BaseLogger):
                 self._breaker().reset()
                 self._account(batch, response)
                 return
+
+    def _within_budget(self, call: Callable[..., Any], **arguments: Any) -> Any:
+        """`call` with a wall-clock limit of one attempt budget: botocore's read time-out is
+        per socket read, so an endpoint that trickles its answer could hold it for ever. Past
+        the budget the attempt is abandoned (its thread ends with the socket) and counts as a
+        time-out; its events go to the fallback, and may still arrive (then twice)."""
+        outcome: dict[str, Any] = {}
+
+        def attempt() -> None:
+            self._local.sending = True  # records botocore logs here are not re-enqueued
+            try:
+                outcome["response"] = call(**arguments)
+            except BaseException as error:  # handed to the caller's thread below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=attempt, name="cloudwatch-attempt", daemon=True)
+        worker.start()
+        worker.join(self.attempt_budget + 0.5)
+        if worker.is_alive():
+            self._client = None  # its connection pool stays with the abandoned attempt
+            raise AttemptOverBudget(f"no answer within {self.attempt_budget:.1f} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
 
     def _skip_reason(self) -> str | None:
         """Why a batch goes straight to the fallback now, or None to try CloudWatch."""

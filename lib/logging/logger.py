@@ -199,6 +199,14 @@ class _StandardRecords(logging.Handler):
         super().__init__(level=logging.NOTSET)
         self.logger = logger
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # no handler lock: each sink locks for itself. Holding one here while a sink flushes
+        # would deadlock with the sink's sender thread, whose botocore records come back here
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         self.logger._fan_out(record, sink_levels=True)
 

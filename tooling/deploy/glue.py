@@ -28,6 +28,12 @@ def job_definition(
     """Everything create_job needs; update_job gets the same (it replaces the whole job)."""
     if not glue.role:
         raise ValueError("deploy.glue.role is not configured (the job's IAM role)")
+    with_commas = [requirement for requirement in requirements if "," in requirement]
+    if with_commas:
+        raise ValueError(
+            f"Glue splits --additional-python-modules on commas, so {with_commas} would arrive "
+            "in pieces: write each as one specifier (boto3~=1.34 for >=1.34,<2)"
+        )
     arguments = {
         "--extra-py-files": release.archive_uri,
         "--additional-python-modules": ",".join(requirements),

@@ -234,3 +234,65 @@ def test_an_unpickle_after_a_task_closed_the_sink_gets_a_working_one():
 
 def test_batch_size_above_the_service_limit_is_capped():
     assert sink_at("http://127.0.0.1:9", batch_size=20_000).batch_size == 10_000
+
+
+class TricklingEndpoint(ScriptedEndpoint):
+    """Sends its headers, then one body byte every 0.1 s: no single read ever times out."""
+
+    def handler(self):
+        class Handler(super().handler()):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(1000):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except OSError:
+                    pass
+
+        return Handler
+
+
+def test_an_endpoint_that_trickles_its_answer_costs_one_attempt_budget():
+    with TricklingEndpoint([(200, {})]) as trickling:
+        sink = sink_at(trickling.endpoint_url, flush_deadline=2.0)
+        sink.info("slowly")
+        started = time.monotonic()
+        sink.flush()
+        assert time.monotonic() - started < 2.0
+        assert reasons(sink) == ["gave_up:AttemptOverBudget"]
+        balanced(sink)
+
+
+def test_no_deadlock_with_the_logger_on_the_root_logger_and_botocore_debug(moto_server):
+    """A caller at the buffer cap waits for the sender, whose botocore records go to root."""
+    import logging
+
+    from lib.logging import Logger
+
+    sink = sink_at(moto_server.endpoint_url, batch_size=10, max_buffer_events=20,
+                   flush_interval=0.05)  # fmt: skip
+    log = Logger(loggers=[sink])
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    log.attach_to(root)
+    try:
+        threads = [
+            threading.Thread(target=lambda: [logging.info("event %d", n) for n in range(300)])
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    finally:
+        log.detach_from(root)
+        root.setLevel(level)
+    sink.close()
+    assert balanced(sink)["enqueued"] >= 1200

@@ -95,10 +95,18 @@ def test_transient_cluster_golden_parts():
     assert request["LogUri"] == "s3://logs/emr/"
 
 
+def test_glue_refuses_requirements_it_would_split_on_their_commas():
+    """Glue splits --additional-python-modules on commas: "boto3>=1.34,<2" arrives as
+    "boto3>=1.34" and "<2", and pip fails (found by the Glue emulation)."""
+    with pytest.raises(ValueError, match="splits --additional-python-modules on commas"):
+        glue.job_definition(RELEASE, GlueConfig(role="arn:aws:iam::1:role/glue"), "xetra",
+                            "prod", ["boto3>=1.34,<2"], delta=False)  # fmt: skip
+
+
 def test_glue_job_definition_golden():
     definition = glue.job_definition(
         RELEASE, GlueConfig(role="arn:aws:iam::1:role/glue"), "xetra", "prod",
-        ["boto3>=1.34,<2", "pyyaml>=6.0,<7"], delta=True,
+        ["boto3~=1.34", "pyyaml~=6.0"], delta=True,
     )  # fmt: skip
     assert definition == {
         "Name": "datalake-etl-xetra-prod",
@@ -115,7 +123,7 @@ def test_glue_job_definition_golden():
         "MaxRetries": 0,
         "DefaultArguments": {
             "--extra-py-files": f"{ROOT}/datalake_etl-1.2.3-abc123.zip",
-            "--additional-python-modules": "boto3>=1.34,<2,pyyaml>=6.0,<7",
+            "--additional-python-modules": "boto3~=1.34,pyyaml~=6.0",
             "--job-bookmark-option": "job-bookmark-disable",
             "--enable-continuous-cloudwatch-log": "true",
             "--env": "prod",
