@@ -83,6 +83,13 @@ def _until_empty_or_total(
         body = response.json()
         items = _items(response, body, items_field)
         if not items:
+            if total_field is not None and _dig(body, total_field) is not None:
+                total = _count(response, body, total_field)
+                if seen < total:  # the API says there is more: never truncate silently
+                    raise HttpError(
+                        response.url, response.status,
+                        f"an empty page after {seen} of {total} items ({total_field!r})",
+                    )  # fmt: skip
             return
         yield response
         seen += len(items)
@@ -102,10 +109,14 @@ def _items(response: Response, body: Any, items_field: str | None) -> list[Any]:
 def _reached_total(response: Response, body: Any, total_field: str | None, seen: int) -> bool:
     if total_field is None:
         return False
+    return seen >= _count(response, body, total_field)
+
+
+def _count(response: Response, body: Any, total_field: str) -> int:
     total = _dig(body, total_field)
     if not isinstance(total, int) or isinstance(total, bool):
         raise HttpError(response.url, response.status, f"{total_field!r} is not a count")
-    return seen >= total
+    return total
 
 
 def paginate_cursor(

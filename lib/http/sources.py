@@ -47,6 +47,9 @@ class EndpointConfig:
     offset_param: str = "offset"
     limit_param: str = "limit"
     limit: int = 100
+    # page/offset styles: the body's count of all items (dotted); an empty page before it is an
+    # error, reaching it is the end
+    total_field: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -89,12 +92,12 @@ def pages(client: HttpClient, endpoint: EndpointConfig) -> Iterator[Response]:
     elif endpoint.pagination == "page":
         yield from paginate_pages(
             client, endpoint.path, endpoint.limit, endpoint.items_field, endpoint.page_param,
-            endpoint.limit_param, params=params,
+            endpoint.limit_param, total_field=endpoint.total_field, params=params,
         )  # fmt: skip
     elif endpoint.pagination == "offset":
         yield from paginate_offset(
             client, endpoint.path, endpoint.limit, endpoint.items_field, endpoint.offset_param,
-            endpoint.limit_param, params=params,
+            endpoint.limit_param, total_field=endpoint.total_field, params=params,
         )  # fmt: skip
     elif endpoint.pagination == "cursor":
         params[endpoint.limit_param] = str(endpoint.limit)

@@ -20,6 +20,8 @@ Writing an empty DataFrame changes nothing (no partition is replaced by nothing)
 
 from __future__ import annotations
 
+import datetime
+
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -70,8 +72,28 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the folder Spark writes NULL pa
 
 
 def partition_text(value: Any) -> str:
-    """A partition value as its folder name: ``2024-01-02`` for a date, Hive's name for NULL."""
-    return NULL_PARTITION if value is None else str(value)
+    """A partition value as Spark casts it to text: ``2024-01-02`` for a date, ``true`` for a
+    boolean, ``2024-01-02 10:00:00`` for a timestamp, Hive's name for NULL."""
+    if value is None:
+        return NULL_PARTITION
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat(sep=" ")
+        return text.rstrip("0").rstrip(".") if value.microsecond else text
+    return str(value)
+
+
+# the characters Spark escapes in partition folder names (ExternalCatalogUtils.escapePathName)
+_ESCAPED = frozenset([chr(code) for code in range(1, 32)] + list("\"#%'*/:=?\\\x7f{[]^"))
+
+
+def partition_folder(column: str, value: Any) -> str:
+    """The folder Spark writes the partition to: ``column=<text, escaped as Spark does>``."""
+    text = partition_text(value)
+    if text != NULL_PARTITION:
+        text = "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in text)
+    return f"{column}={text}"
 
 
 def replace_where_predicate(column: str, values: Sequence[Any]) -> str:
@@ -80,7 +102,11 @@ def replace_where_predicate(column: str, values: Sequence[Any]) -> str:
     if not column.replace("_", "").isalnum():
         raise ValueError(f"not a plain column name: {column!r}")
     texts = [partition_text(value) for value in values]
-    quoted = ", ".join(_spark_string_literal(text) for text in texts if text != NULL_PARTITION)
+    quoted = ", ".join(
+        text if isinstance(value, bool) else _spark_string_literal(text)  # true, not 'true'
+        for value, text in zip(values, texts, strict=True)
+        if text != NULL_PARTITION
+    )
     conditions = [f"`{column}` IN ({quoted})"] if quoted else []
     if NULL_PARTITION in texts:
         conditions.append(f"`{column}` IS NULL")
@@ -106,7 +132,9 @@ def write_partitions(
     spark = frame.sparkSession
     distinct = frame.select(partition_column).distinct().collect()
     present = sorted(partition_text(row[0]) for row in distinct)
-    values = sorted({partition_text(value) for value in values}) if values is not None else present
+    originals = list(values) if values is not None else [row[0] for row in distinct]
+    typed = {partition_text(value): value for value in originals}  # booleans stay booleans
+    values = sorted(typed)
     if not values:
         return []
     if fmt == "parquet" and not present:
@@ -116,7 +144,7 @@ def write_partitions(
         (
             frame.write.format("delta")
             .mode("overwrite")
-            .option("replaceWhere", replace_where_predicate(partition_column, values))
+            .option("replaceWhere", replace_where_predicate(partition_column, list(typed.values())))
             .partitionBy(partition_column)
             .save(uri)
         )
@@ -157,7 +185,7 @@ def _clear(store: ObjectStore | None, column: str, values: Sequence[str]) -> Non
     if store is None:
         raise ValueError(f"clearing partitions {list(values)} of a Parquet table needs a store")
     for value in values:
-        store.delete_prefix(f"{column}={value}/")
+        store.delete_prefix(partition_folder(column, value) + "/")
 
 
 def read_table(spark: SparkSession, uri: str, fmt: TableFormat = "parquet") -> DataFrame:

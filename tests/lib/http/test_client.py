@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -17,6 +18,7 @@ from lib.http import (
     paginate_offset,
     paginate_pages,
 )
+from tooling.local.background_server import BackgroundHttpServer
 
 
 def ids(responses, field=None):
@@ -156,3 +158,39 @@ def test_api_key_is_sent_and_never_logged(api, caplog):
     result = bad.fetch_all(["/v3.1/alpha/DEU"])
     assert "wrong-key-456" not in caplog.text + str(error.value) + str(result.failures)
     assert "k-supersecret-123" not in caplog.text
+
+
+class InconsistentPagesApi(BackgroundHttpServer):
+    """Counts pages by the size asked (250) but serves at most 100: items are skipped, and
+    the body's total says so."""
+
+    def handler(self):
+        from http.server import BaseHTTPRequestHandler
+        from urllib.parse import parse_qs, urlparse
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = parse_qs(urlparse(self.path).query)
+                size = int(query["per_page"][0])
+                start = (int(query["page"][0]) - 1) * size
+                items = list(range(1000))[start : start + min(size, 100)]
+                data = json.dumps({"total": 1000, "items": items}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+def test_an_empty_page_before_the_total_is_an_error_not_the_end():
+    with InconsistentPagesApi() as api:
+        client = HttpClient(api.base_url)
+        pages = paginate_pages(client, "/v1/counted", page_size=250, items_field="items",
+                               total_field="total")  # fmt: skip
+        with pytest.raises(HttpError, match="empty page after 400 of 1000"):
+            list(pages)
