@@ -13,7 +13,7 @@ REDACTED = "*****"
 # Spark's own spark.redaction.regex and more; `credentials.provider` names a class, not a secret.
 SENSITIVE_NAME_WORDS = (
     r"secret|password|passwd|token|credential(?!s?\.provider)|access[._-]?key|api[._-]?key|"
-    r"private[._-]?key|session[._-]?key|authorization|signature|webhook"
+    r"private[._-]?key|session[._-]?key|account[._-]?key|authorization|signature|webhook"
 )
 SECRET_KEY_PATTERN = re.compile(f"(?i)({SENSITIVE_NAME_WORDS})")
 

@@ -153,16 +153,23 @@ def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: st
         return
     if is_secret_key(path[-1]) and not _is_reference_key(path):
         raise SecretInConfigError(key, source)
-    if isinstance(value, str) and "://" in value:
-        for url in _URL.findall(value):
-            parts = urllib.parse.urlsplit(url)
-            if parts.password:
-                raise SecretInConfigError(key, source, "a password inside a URL")
-            for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
+    if not isinstance(value, str):
+        return
+    if _CREDENTIAL_VALUE.match(value):
+        raise SecretInConfigError(key, source, "an Authorization value")
+    for url in _URL.findall(value) if "://" in value else ():
+        parts = urllib.parse.urlsplit(url)
+        if parts.password:
+            raise SecretInConfigError(key, source, "a password inside a URL")
+        # query string, fragment (#access_token=...) and path parameters (;password=...)
+        pairs = [parts.query, parts.fragment, *parts.path.split(";")[1:]]
+        for part in pairs:
+            for name, _ in urllib.parse.parse_qsl(part.replace(";", "&")):
                 if is_secret_key(name):
                     raise SecretInConfigError(key, source, f"a secret in the URL's {name!r}")
 
 
+_CREDENTIAL_VALUE = re.compile(r"(?i)^\s*(bearer|basic)\s+\S{8,}")
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 
 

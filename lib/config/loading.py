@@ -30,7 +30,8 @@ from lib.config.schema import ENVIRONMENTS, OVERLAY_SECTIONS, TOOLING_SECTIONS, 
 
 CONF_DIR_ENV = "ETL_CONF_DIR"
 # `$${` (a literal), a well-formed reference, or any other `${` (malformed: an error)
-_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
+# (a default holds no `${`: a nested reference is malformed, not half-read)
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:(?!\$\{)[^}])*))?\}|\$\{")
 
 
 def _interpolate(
@@ -82,7 +83,11 @@ def _read_text(conf_dir: str, name: str) -> str | None:
         bucket, _, prefix = conf_dir.split("://", 1)[1].partition("/")
         key = f"{prefix.rstrip('/')}/{name}" if prefix else name
         try:
-            body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+            from lib.aws.client import client_config
+
+            # the config's own aws section is not read yet: the library's default time-outs
+            s3 = boto3.client("s3", config=client_config(None, max_attempts=3))
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
             return body.read().decode("utf-8")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):

@@ -51,6 +51,12 @@ class AwsConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        if not (self.connect_timeout > 0 and self.read_timeout > 0):
+            raise ValueError("connect_timeout and read_timeout must be > 0 seconds")
+
 
 @dataclass(frozen=True)
 class S3ABucketConfig:
@@ -95,6 +101,17 @@ class CloudWatchConfig:
     # a process send to the fallback for breaker_seconds instead of paying the time-out again
     flush_deadline: float = 10.0
     breaker_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        from lib.aws.limits import RETENTION_DAYS  # the service's accepted values
+
+        if self.retention_days not in RETENTION_DAYS:
+            raise ValueError(
+                f"retention_days {self.retention_days} is not accepted by CloudWatch; "
+                f"use one of {sorted(RETENTION_DAYS)}"
+            )
+        if not self.flush_deadline > 0 or self.breaker_seconds < 0:
+            raise ValueError("flush_deadline must be > 0 and breaker_seconds >= 0 seconds")
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ from lib.aws.errors import (
     TRANSIENT_CODES,
     error_code,
 )
+from lib.aws.limits import RETENTION_DAYS
 from lib.logging.base import (
     REDACTED_ATTR,
     BaseLogger,
@@ -99,12 +100,6 @@ MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 262_144
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
-RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
-)  # fmt: skip
-
-
 # connection-type failures: the endpoint did not answer (refused, reset, timed out)
 CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
 TIMEOUT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, TimeoutError)

@@ -156,8 +156,9 @@ def prepare_log_group(
 
     Returns False, after one line on stderr, when CloudWatch refuses or cannot be reached:
     logging set-up never fails the job (events then go to the sinks' fallback)."""
-    sink = config.sink(config.driver_stream())
+    sink = None
     try:
+        sink = config.sink(config.driver_stream())
         sink.create_log_group(
             retention_days=config.retention_days if retention_days is None else retention_days,
             tags=dict(config.tags) if tags is None else tags,
@@ -170,7 +171,8 @@ def prepare_log_group(
         )
         return False
     finally:
-        sink.close()
+        if sink is not None:
+            sink.close()
     return True
 
 

@@ -21,7 +21,6 @@ Writing an empty DataFrame changes nothing (no partition is replaced by nothing)
 from __future__ import annotations
 
 import datetime
-
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal

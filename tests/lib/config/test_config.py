@@ -301,6 +301,10 @@ def test_unknown_environment():
         "spark: {conf: {spark.jdbc.url: 'postgres://etl:pa55word@db:5432/lake'}}",
         "spark: {conf: {spark.api.url: 'https://api.example.com/v1?api_key=abc123'}}",
         "aws: {endpoint_url: 'https://logs.example.com/?X-Amz-Signature=abc'}",
+        "aws: {endpoint_url: 'http://h/#access_token=x'}",
+        "aws: {endpoint_url: 'http://h/api;password=x'}",
+        "spark: {conf: {spark.x.auth: 'Bearer abcdefghij123'}}",
+        "spark: {conf: {spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net: abc}}",
         "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
     ],
 )
@@ -348,3 +352,25 @@ def test_a_secret_reference_names_exactly_one_place(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"exactly one.*alerts\.slack_webhook.*prod\.yaml"):
         load_config("prod", conf_dir=tmp_path, environ={})
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    [
+        "logging: {cloudwatch: {retention_days: 31}}",
+        "logging: {cloudwatch: {flush_deadline: 0}}",
+        "aws: {read_timeout: 0}",
+        "aws: {max_attempts: 0}",
+    ],
+)
+def test_logging_and_client_settings_aws_would_refuse_fail_at_load(tmp_path, overlay):
+    write_conf(tmp_path, base=MINIMAL_BASE, prod=overlay + "\n")
+    with pytest.raises(ConfigError, match=r"prod\.yaml"):
+        load_config("prod", conf_dir=tmp_path, environ={})
+
+
+def test_a_nested_reference_in_a_default_is_an_error(tmp_path):
+    write_conf(tmp_path, base=MINIMAL_BASE, prod="aws: {region: '${A:-${B}}'}\n")
+    for environ in ({}, {"A": "a", "B": "b"}):
+        with pytest.raises(ConfigError, match=r"aws\.region"):
+            load_config("prod", conf_dir=tmp_path, environ=environ)
