@@ -38,6 +38,7 @@ SHARED_XETRA = ROOT.parent / "shared" / "data" / "xetra"
 REAL_DAYS = (date(2017, 7, 3), date(2017, 7, 4))
 SYNTHETIC_DAYS = (date(2024, 1, 4), date(2024, 1, 5))
 REPORT = "xetra_daily_report"
+LOG_GROUP = "/datalake-etl/dev"  # conf/dev.yaml's
 
 
 def source_files(synthetic: bool) -> tuple[tuple[date, date], Iterator[tuple[str, bytes]]]:
@@ -159,8 +160,15 @@ def _demo(workdir: Path, synthetic: bool) -> int:
     step = cluster.steps[-1]
     print(f"  step {step.step_id} {step.name}: {step.state} in {step.seconds} s")
     logs = fetch_step_logs(s3, step.log_uris)
+    sizes = {name: len(text) for name, text in logs.items()}
+    print(f"  step logs: stdout {sizes.get('stdout', 0)} chars, stderr "
+          f"{sizes.get('stderr', 0)} chars under {step.log_uris.get('stdout', '-')}")  # fmt: skip
     if step.state != "COMPLETED":
         print(logs.get("stderr", "")[-3000:])
+    streams = boto3.client("logs").describe_log_streams(logGroupName=LOG_GROUP)["logStreams"]
+    workers = [item["logStreamName"] for item in streams
+               if not item["logStreamName"].endswith("/driver")]  # fmt: skip
+    print(f"  CloudWatch {LOG_GROUP}: {len(streams)} streams, {len(workers)} from executors")
 
     tool("glue-job", "--env", "dev", "--job", "xetra")
     glue_args = [*run, "--target", "s3://lake/glue", "--format", "delta"]

@@ -93,24 +93,3 @@ def test_wait_serverless_run(moto_server):
             stub.add_response("get_job_run", {"jobRun": serverless_run(state)})
         finished = wait_serverless_run(client, "a", "r", interval=1, sleep=lambda s: None)
     assert finished.ok
-
-
-def test_make_deploy_demo_round_trip():
-    """`make deploy-demo`: upload, EMR cluster and step, Glue job and run, schedule on moto."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ETL_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "tooling.deploy.demo"],
-        capture_output=True, text=True, timeout=300, check=False, env=env,
-        cwd=Path(__file__).resolve().parents[3],
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    out = result.stdout
-    assert "entries/xetra.py" in out and "requirements.txt" in out
-    assert '"state": "SUCCEEDED"' in out
-    assert "has 2 steps" in out
-    assert "trigger datalake-etl-xetra-dev-schedule: cron(0 1 * * ? *)" in out
