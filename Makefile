@@ -76,7 +76,7 @@ deploy-glue-job: $(PIP_STAMP) ## create or update the Glue job (ENV=dev JOB=xetr
 deploy-glue-run: $(PIP_STAMP) ## start the Glue job and wait: ENV=dev ARGS="--start …"
 	$(PY) -m tooling.deploy glue-run --env $(ENV) --job $(JOB) --wait -- $(ARGS)
 
-deploy-demo: setup ## upload + EMR cluster/step + Glue job/run + schedule against a local moto server
+deploy-demo: setup ## the deploy requests run on local EMR (standalone cluster) and Glue emulations over moto
 	$(PY) -m tooling.deploy.demo
 
 clean: ## remove build output (keeps .venv and .jars)
