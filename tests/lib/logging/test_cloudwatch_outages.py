@@ -263,7 +263,7 @@ def test_an_endpoint_that_trickles_its_answer_costs_one_attempt_budget():
         sink.info("slowly")
         started = time.monotonic()
         sink.flush()
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0  # one 0.5 s budget (+ client set-up), not 100 s
         assert reasons(sink) == ["gave_up:AttemptOverBudget"]
         balanced(sink)
 
