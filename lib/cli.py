@@ -98,7 +98,10 @@ def runtime_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
         if option.startswith("--") and option != "--help"
     ]
     present = [name for name in names if f"--{name}" in argv]
-    resolved = getResolvedOptions(["entry", *argv], present)
+    try:
+        resolved = getResolvedOptions(["entry", *argv], present)
+    except Exception as error:  # awsglue's GlueArgumentError: an option without its value
+        raise ValueError(f"Glue arguments: {error}") from None
     result: list[str] = []
     for name in present:
         result += [f"--{name}", resolved[name.replace("-", "_")]]

@@ -197,7 +197,11 @@ def run_entry(job: JobSpec, argv: Sequence[str], leading: Sequence[str] = ()) ->
     With `awsglue` importable the arguments come through Glue's getResolvedOptions (its own
     arguments ignored); `leading` fixes what Glue cannot pass (a sub-command).
     """
-    return run_job(job, [*leading, *runtime_argv(list(argv), job.parser())])
+    try:
+        resolved = runtime_argv(list(argv), job.parser())
+    except ValueError as error:  # Glue's arguments could not be resolved
+        return usage_error(error)
+    return run_job(job, [*leading, *resolved])
 
 
 def _failed(

@@ -22,12 +22,18 @@ from lib.config.errors import ConfigError
 
 # `;` separates pairs when another `key=` follows it: "a.b=1; c.d=x" (Glue passes each argument
 # once, so several overrides ride in one --set there); "-Da=1;-Db=2" stays one value
-_PAIR_SEPARATOR = re.compile(r";\s*(?=[A-Za-z_][\w.\-]*=)")
+# "\;" is a literal ";" (for a value like "https://h/api;jsessionid=1")
+_PAIR_SEPARATOR = re.compile(r"(?<!\\);\s*(?=[A-Za-z_][\w.\-]*=)")
 
 
 def split_overrides(texts: Iterable[str]) -> list[str]:
     """Each --set value as its key=value pairs: one, or several separated by `;`."""
-    return [part for text in texts for part in _PAIR_SEPARATOR.split(text) if part.strip()]
+    return [
+        part.replace("\\;", ";")
+        for text in texts
+        for part in _PAIR_SEPARATOR.split(text)
+        if part.strip()
+    ]
 
 
 def parse_override(text: str) -> tuple[str, str]:

@@ -199,6 +199,16 @@ def emr_step(deploy: Deploy) -> int:
         return 0
     aws = deploy.aws
     emr = aws.client("emr")
+    if deploy.delta:  # the step's Delta settings need the cluster's Delta jars
+        configurations = emr.describe_cluster(ClusterId=args.cluster_id)["Cluster"].get(
+            "Configurations"
+        )
+        if not emr_requests.delta_enabled(configurations or []):
+            raise DeployError(
+                f"the job runs with Delta but cluster {args.cluster_id} has no delta-defaults "
+                "delta.enabled=true (its classpath lacks the Delta jars): start the cluster "
+                "with emr-cluster for this job, or run the job with --set spark.delta=false"
+            )
     step_id = emr.add_job_flow_steps(**request)["StepIds"][0]
     print(f"step {step_id} added to {args.cluster_id}")
     if not args.wait:
@@ -433,6 +443,8 @@ def check_arguments(
             f"{', '.join(misplaced)} after `--` would go to the job, not to the deploy tool: "
             "put the tool's options before `--`"
         )
+    if job_parser is not None and command.takes_job_args:
+        _check_job_arguments(job_parser, job_args)
     for text in split_overrides(args.overrides):
         key, _ = parse_override(text)
         if not key.startswith(TOOL_OVERRIDES):
@@ -440,6 +452,18 @@ def check_arguments(
                 f"--set {key}: the deploy tool's --set takes deploy.* and aws.*; a job setting "
                 "goes to the job in its arguments after `--` (that is also what decides Delta)"
             )
+
+
+def _check_job_arguments(job_parser: Any, job_args: list[str]) -> None:
+    """Every option in the job's arguments is one the job takes: a misspelt one fails here,
+    not on the platform (under Glue, getResolvedOptions would even drop it without a word)."""
+    known = job_parser._option_string_actions
+    unknown = [arg for arg in job_args if arg.startswith("--") and arg.split("=")[0] not in known]
+    if unknown:
+        options = sorted(option for option in known if option.startswith("--"))
+        raise DeployError(
+            f"the job does not take {' '.join(unknown)} (its options: {' '.join(options)})"
+        )
 
 
 def resolve_job_config(spec: Any, args: argparse.Namespace, job_args: list[str]) -> AppConfig:

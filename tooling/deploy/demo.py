@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.local.emulator import S3Emulator, patched_environ
+from tooling.local.platform_conf import stop_on_sigterm
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_XETRA = ROOT.parent / "shared" / "data" / "xetra"
@@ -113,7 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", action="store_true", help="never the real files")
     parser.add_argument("--workdir", help="default: a new temporary folder")
     args = parser.parse_args(argv)
+    stop_on_sigterm()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="deploy-demo-"))
+    try:
+        return _with_emulator(workdir, args.synthetic)
+    finally:
+        if not args.workdir:  # a folder given is kept for reading the logs
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _with_emulator(workdir: Path, synthetic: bool) -> int:
     with S3Emulator() as emulator:
         environment = {
             **emulator.environment(),
@@ -122,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             "ETL_GLUE_ROLE": "arn:aws:iam::123456789012:role/datalake-etl-glue",
         }
         with patched_environ(environment):
-            return _demo(workdir, args.synthetic)
+            return _demo(workdir, synthetic)
 
 
 def _demo(workdir: Path, synthetic: bool) -> int:
@@ -197,8 +208,9 @@ def _demo(workdir: Path, synthetic: bool) -> int:
         equal = emr_rows == reference == glue_rows and bool(reference)
         print(f"\nreports: EMR {len(emr_rows)} rows, Glue (Delta) {len(glue_rows)} rows, local "
               f"{len(reference)} rows: {'equal' if equal else 'DIFFERENT'}")  # fmt: skip
+    verdict = "" if equal or step.state != "COMPLETED" else " reports=DIFFERENT"
     print(f"deploy-demo: emr_step={step.state} glue_run={glue_run.JobRunState} "
-          f"report_rows={len(reference)}")  # fmt: skip
+          f"report_rows={len(reference)}{verdict}")  # fmt: skip
     return 0 if equal else 1
 
 

@@ -97,6 +97,15 @@ def cluster_configurations(delta: bool, spark_conf: Mapping[str, Any]) -> list[d
     return configurations
 
 
+def delta_enabled(configurations: list[dict[str, Any]]) -> bool:
+    """Whether a cluster's Configurations put Delta on its classpath (delta-defaults)."""
+    return any(
+        item.get("Classification") == "delta-defaults"
+        and (item.get("Properties") or {}).get("delta.enabled") == "true"
+        for item in configurations
+    )
+
+
 def run_job_flow_request(
     name: str,
     release: Release,

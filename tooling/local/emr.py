@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.aws.s3 import parse_s3_uri
-from tooling.local.platform_conf import platform_spark_conf
+from tooling.local.platform_conf import platform_spark_conf, require_local_endpoint, stop_on_sigterm
 from tooling.local.spark_cluster import StandaloneCluster, spark_home
 
 EMR_IMAGE_PYTHONS = ("/usr/bin/python3", "/usr/bin/python3.11", "python3", "python3.11")
@@ -67,12 +67,17 @@ class StepRun:
 @dataclass
 class ClusterRun:
     cluster_id: str
+    state: str = "TERMINATED"  # or TERMINATED_WITH_ERRORS (a bootstrap action failed)
     bootstrap: list[dict[str, Any]] = field(default_factory=list)
     steps: list[StepRun] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return bool(self.steps) and all(step.state == "COMPLETED" for step in self.steps)
+        return (
+            self.state == "TERMINATED"
+            and bool(self.steps)
+            and all(step.state == "COMPLETED" for step in self.steps)
+        )
 
 
 def classification(configurations: Sequence[Mapping[str, Any]], name: str) -> dict[str, str]:
@@ -99,10 +104,11 @@ class EmrEmulation:
         environ: Mapping[str, str] | None = None,
         workers: int = 2,
     ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        require_local_endpoint(self.environ)
         self.emr = emr
         self.s3 = s3
         self.workdir = Path(workdir)
-        self.environ = dict(os.environ if environ is None else environ)
         self.environ.pop("PYTHONPATH", None)
         self.workers = workers
 
@@ -143,10 +149,8 @@ class EmrEmulation:
             results.append({"name": action["Name"], "returncode": done.returncode,
                             "seconds": round(time.monotonic() - started, 1)})  # fmt: skip
             if done.returncode != 0:
-                raise RuntimeError(
-                    f"bootstrap action {action['Name']!r} failed ({done.returncode}): "
-                    f"{(done.stdout + done.stderr)[-2000:]}"
-                )
+                results[-1]["output"] = (done.stdout + done.stderr)[-2000:]
+                break  # EMR: the cluster ends TERMINATED_WITH_ERRORS, no step runs
         return results
 
     def _conf_dir(
@@ -181,10 +185,12 @@ class EmrEmulation:
         run = StepRun(step["Id"], step["Name"], "FAILED")
         if config.get("Jar") != "command-runner.jar" or not args:
             stdout, stderr = "", f"the emulation runs command-runner.jar steps only: {config}\n"
-        elif args[0] != "spark-submit":
-            stdout, stderr = "", f"the emulation runs spark-submit commands only: {args[0]}\n"
-        else:
-            command = [str(spark_home() / "bin" / "spark-submit"), *_client_mode(args[1:])]
+        else:  # command-runner runs any command on the master node; spark-submit is Spark's
+            command = (
+                [str(spark_home() / "bin" / "spark-submit"), *_client_mode(args[1:])]
+                if args[0] == "spark-submit"
+                else args
+            )
             started = time.monotonic()
             done = subprocess.run(command, env=environ, capture_output=True, text=True,
                                   check=False)  # fmt: skip
@@ -212,7 +218,12 @@ class EmrEmulation:
         environ = self._node_environ(node)
         result = ClusterRun(cluster_id)
         result.bootstrap = self._bootstrap(node, environ, actions)
-        with StandaloneCluster(node / "spark", workers=self.workers, env=self.environ) as spark:
+        if any(action["returncode"] != 0 for action in result.bootstrap):
+            result.state = "TERMINATED_WITH_ERRORS"
+            result.steps = [StepRun(s["Id"], s["Name"], "CANCELLED") for s in steps]
+            return result
+        # every node has the bootstrap's virtualenv first on PATH: executors use it too
+        with StandaloneCluster(node / "spark", workers=self.workers, env=environ) as spark:
             python = self._node_python(node)
             configurations = cluster.get("Configurations") or []
             conf_dir = self._conf_dir(node, configurations, spark.master_url, python)
@@ -231,17 +242,26 @@ class EmrEmulation:
 
 
 def _client_mode(args: list[str]) -> list[str]:
-    """Standalone runs Python drivers in client mode only (YARN's cluster mode is not here)."""
+    """Standalone runs Python drivers in client mode only (YARN's cluster mode is not here):
+    ``--deploy-mode cluster``, ``--deploy-mode=cluster``, ``spark.submit.deployMode=cluster``."""
     out = list(args)
-    for index, arg in enumerate(out[:-1]):
-        if arg == "--deploy-mode":
+    for index, arg in enumerate(out):
+        if arg == "--deploy-mode" and index + 1 < len(out):
             out[index + 1] = "client"
+        elif arg.startswith("--deploy-mode="):
+            out[index] = "--deploy-mode=client"
+        elif arg.startswith("spark.submit.deployMode="):
+            out[index] = "spark.submit.deployMode=client"
     return out
 
 
 def _oldest_first(steps: list[dict]) -> list[dict]:
-    """list_steps answers newest first (as EMR documents); run them in submission order."""
-    return sorted(steps, key=lambda s: s["Status"]["Timeline"].get("CreationDateTime") or 0)
+    """list_steps answers newest first (as EMR documents); run them in submission order. Steps
+    sent in one request share a creation time: reversed first, the stable sort keeps them in
+    the request's order."""
+    return sorted(
+        reversed(steps), key=lambda s: s["Status"]["Timeline"].get("CreationDateTime") or 0
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster-id", required=True)
     parser.add_argument("--workdir", help="default: a new temporary folder")
     args = parser.parse_args(argv)
+    require_local_endpoint()
+    stop_on_sigterm()
     import boto3
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="emr-emulation-"))

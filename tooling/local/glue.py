@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.aws.s3 import parse_s3_uri
-from tooling.local.platform_conf import platform_spark_conf
+from tooling.local.platform_conf import platform_spark_conf, require_local_endpoint, stop_on_sigterm
 from tooling.local.spark_cluster import spark_home
 
 AWSGLUE = "awsglue-dev==2021.12.30"  # the dev extra's pin: Glue's Python library
@@ -81,10 +82,11 @@ class GlueEmulation:
         workdir: str | os.PathLike[str],
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        require_local_endpoint(self.environ)
         self.glue = glue
         self.s3 = s3
         self.workdir = Path(workdir)
-        self.environ = dict(os.environ if environ is None else environ)
         self.environ.pop("PYTHONPATH", None)
 
     def _fetch(self, uri: str, folder: Path) -> Path:
@@ -143,11 +145,19 @@ class GlueEmulation:
         return run
 
 
+_SPARK_LOG_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d ")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b.*")
+
+
 def _error_message(output: str, returncode: int) -> str:
-    """The line the job wrote as its error (``error: …``), else the last line of output."""
+    """What Glue shows as ErrorMessage: the job's own ``error: …`` line, else the script's
+    exception (``ValueError: boom``), else its last line that is not Spark's logging."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("error:")]
-    return (errors or lines or [f"exit code {returncode}"])[-1][:2048]
+    own = [line for line in lines if not _SPARK_LOG_LINE.match(line)]
+    errors = [line for line in own if line.startswith("error:")]
+    exceptions = [line for line in own if _EXCEPTION_LINE.match(line)]
+    found = errors or exceptions or own or [f"exit code {returncode}"]
+    return found[-1][:2048]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job-name", required=True)
     parser.add_argument("--workdir", help="default: a new temporary folder")
     args = parser.parse_args(own)
+    require_local_endpoint()
+    stop_on_sigterm()
     if len(extra) % 2:
         parser.error("run arguments after -- are --key value pairs")
     import boto3

@@ -8,10 +8,38 @@ the platform. Delta's jars join only when the platform is asked for Delta.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from lib.spark import jars as jar_registry
 from lib.spark.factory import SparkFactory
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# the platform's credentials: from the environment (EMR's instance profile, Glue's role), never
+# written into a conf file or a command line
+ENVIRONMENT_CREDENTIALS = "com.amazonaws.auth.EnvironmentVariableCredentialsProvider"
+
+
+class NotLocal(RuntimeError):
+    pass
+
+
+def require_local_endpoint(environ: Mapping[str, str] | None = None) -> None:
+    """The emulations talk to a local emulator only: never to AWS with real credentials."""
+    url = (os.environ if environ is None else environ).get("AWS_ENDPOINT_URL", "")
+    if urlsplit(url).hostname not in LOCAL_HOSTS:
+        raise NotLocal(
+            f"AWS_ENDPOINT_URL={url or '(unset)'}: the platform emulations run against a local "
+            "emulator (e.g. python -m tooling.local.emulator), never against AWS"
+        )
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so `with` blocks stop their clusters."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def platform_spark_conf(
@@ -20,7 +48,9 @@ def platform_spark_conf(
     factory = SparkFactory(master=master, profile="local", committer="platform",
                            ui_enabled=False, environ=environ)  # fmt: skip
     conf = {key: value for key, value in factory.session_conf("platform").items()
-            if key.startswith("spark.hadoop.") or key == "spark.master"}  # fmt: skip
+            if (key.startswith("spark.hadoop.") or key == "spark.master")
+            and not key.endswith((".access.key", ".secret.key"))}  # fmt: skip
+    conf["spark.hadoop.fs.s3a.aws.credentials.provider"] = ENVIRONMENT_CREDENTIALS
     needed = jar_registry.S3A_JARS + (jar_registry.DELTA_JARS if delta else ())
     jars = jar_registry.jar_paths(jar_registry.default_jars_dir(environ), needed)
     classpath = ":".join(str(path) for path in jars)

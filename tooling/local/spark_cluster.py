@@ -11,6 +11,7 @@ tasks run in other processes than the driver, as on a cluster. Developer tooling
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -92,6 +93,7 @@ class StandaloneCluster:
 
     def start(self) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.stop)  # also when the caller exits without leaving `with`
         master = "org.apache.spark.deploy.master.Master"
         worker = "org.apache.spark.deploy.worker.Worker"
         self._start("master", master, "--host", self.host, "--port", str(self.port),
