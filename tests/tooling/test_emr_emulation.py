@@ -71,6 +71,14 @@ def test_the_emulations_refuse_an_endpoint_that_is_not_local():
         with pytest.raises(NotLocal, match="never against AWS"):
             require_local_endpoint({"AWS_ENDPOINT_URL": url})
     require_local_endpoint({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})
+    local = {"AWS_ENDPOINT_URL": "http://localhost:5000"}
+    for extra in ({"AWS_ENDPOINT_URL_S3": "https://s3.eu-west-1.amazonaws.com"},
+                  {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}):  # fmt: skip
+        with pytest.raises(NotLocal):
+            require_local_endpoint({**local, **extra})
+    real = boto3.client("s3", region_name="eu-west-1", endpoint_url="https://s3.amazonaws.com")
+    with pytest.raises(NotLocal, match="client"):
+        require_local_endpoint(local, [real])
 
 
 def test_the_glue_error_message_is_the_scripts_not_sparks():

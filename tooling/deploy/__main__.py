@@ -458,7 +458,10 @@ def _check_job_arguments(job_parser: Any, job_args: list[str]) -> None:
     """Every option in the job's arguments is one the job takes: a misspelt one fails here,
     not on the platform (under Glue, getResolvedOptions would even drop it without a word)."""
     known = job_parser._option_string_actions
-    unknown = [arg for arg in job_args if arg.startswith("--") and arg.split("=")[0] not in known]
+    unknown = [
+        arg for arg in job_args
+        if arg.startswith("-") and arg != "--" and arg.split("=")[0] not in known
+    ]  # fmt: skip
     if unknown:
         options = sorted(option for option in known if option.startswith("--"))
         raise DeployError(

@@ -208,7 +208,8 @@ def _demo(workdir: Path, synthetic: bool) -> int:
         equal = emr_rows == reference == glue_rows and bool(reference)
         print(f"\nreports: EMR {len(emr_rows)} rows, Glue (Delta) {len(glue_rows)} rows, local "
               f"{len(reference)} rows: {'equal' if equal else 'DIFFERENT'}")  # fmt: skip
-    verdict = "" if equal or step.state != "COMPLETED" else " reports=DIFFERENT"
+    compared = step.state == "COMPLETED" and glue_run.JobRunState == "SUCCEEDED"
+    verdict = " reports=DIFFERENT" if compared and not equal else ""
     print(f"deploy-demo: emr_step={step.state} glue_run={glue_run.JobRunState} "
           f"report_rows={len(reference)}{verdict}")  # fmt: skip
     return 0 if equal else 1

@@ -75,8 +75,10 @@ def start_run_request(name: str, job_args: Sequence[str]) -> dict[str, Any]:
     index = 0
     while index < len(items):
         key = items[index]
-        if not key.startswith("--") or index + 1 >= len(items):
-            raise ValueError(f"Glue job arguments are --key value pairs, got {key!r}")
+        if not key.startswith("--") or "=" in key or index + 1 >= len(items):
+            raise ValueError(
+                f"Glue job arguments are --key value pairs (not --key=value), got {key!r}"
+            )
         if key in arguments:
             raise ValueError(f"{key} given twice: Glue takes each argument once")
         arguments[key] = items[index + 1]

@@ -47,7 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from lib.aws.s3 import parse_s3_uri
-from tooling.local.platform_conf import platform_spark_conf, require_local_endpoint, stop_on_sigterm
+from tooling.local.platform_conf import (
+    NotLocal,
+    platform_spark_conf,
+    require_local_endpoint,
+    stop_on_sigterm,
+)
 from tooling.local.spark_cluster import StandaloneCluster, spark_home
 
 EMR_IMAGE_PYTHONS = ("/usr/bin/python3", "/usr/bin/python3.11", "python3", "python3.11")
@@ -105,7 +110,7 @@ class EmrEmulation:
         workers: int = 2,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        require_local_endpoint(self.environ)
+        require_local_endpoint(self.environ, (emr, s3))
         self.emr = emr
         self.s3 = s3
         self.workdir = Path(workdir)
@@ -192,8 +197,11 @@ class EmrEmulation:
                 else args
             )
             started = time.monotonic()
-            done = subprocess.run(command, env=environ, capture_output=True, text=True,
-                                  check=False)  # fmt: skip
+            try:
+                done = subprocess.run(command, env=environ, capture_output=True, text=True,
+                                      check=False)  # fmt: skip
+            except OSError as error:  # a command the node does not have (s3-dist-cp ...)
+                done = subprocess.CompletedProcess(command, 127, "", f"{error}\n")
             run.seconds = round(time.monotonic() - started, 1)
             run.returncode = done.returncode
             run.state = "COMPLETED" if done.returncode == 0 else "FAILED"
@@ -273,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster-id", required=True)
     parser.add_argument("--workdir", help="default: a new temporary folder")
     args = parser.parse_args(argv)
-    require_local_endpoint()
+    try:
+        require_local_endpoint()
+    except NotLocal as error:
+        parser.exit(2, f"error: {error}\n")
     stop_on_sigterm()
     import boto3
 

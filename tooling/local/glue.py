@@ -39,7 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from lib.aws.s3 import parse_s3_uri
-from tooling.local.platform_conf import platform_spark_conf, require_local_endpoint, stop_on_sigterm
+from tooling.local.platform_conf import (
+    NotLocal,
+    platform_spark_conf,
+    require_local_endpoint,
+    stop_on_sigterm,
+)
 from tooling.local.spark_cluster import spark_home
 
 AWSGLUE = "awsglue-dev==2021.12.30"  # the dev extra's pin: Glue's Python library
@@ -83,7 +88,7 @@ class GlueEmulation:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        require_local_endpoint(self.environ)
+        require_local_endpoint(self.environ, (glue, s3))
         self.glue = glue
         self.s3 = s3
         self.workdir = Path(workdir)
@@ -172,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job-name", required=True)
     parser.add_argument("--workdir", help="default: a new temporary folder")
     args = parser.parse_args(own)
-    require_local_endpoint()
+    try:
+        require_local_endpoint()
+    except NotLocal as error:
+        parser.exit(2, f"error: {error}\n")
     stop_on_sigterm()
     if len(extra) % 2:
         parser.error("run arguments after -- are --key value pairs")

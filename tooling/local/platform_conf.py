@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from lib.spark import jars as jar_registry
@@ -27,19 +29,37 @@ class NotLocal(RuntimeError):
     pass
 
 
-def require_local_endpoint(environ: Mapping[str, str] | None = None) -> None:
-    """The emulations talk to a local emulator only: never to AWS with real credentials."""
-    url = (os.environ if environ is None else environ).get("AWS_ENDPOINT_URL", "")
-    if urlsplit(url).hostname not in LOCAL_HOSTS:
+def require_local_endpoint(
+    environ: Mapping[str, str] | None = None, clients: Iterable[Any] = ()
+) -> None:
+    """The emulations talk to a local emulator only, never to AWS with real credentials: the
+    endpoint variables botocore reads (AWS_ENDPOINT_URL and any per-service
+    AWS_ENDPOINT_URL_<SERVICE>) and the clients handed in must all be local."""
+    environ = os.environ if environ is None else environ
+    url = environ.get("AWS_ENDPOINT_URL", "")
+    found = {"AWS_ENDPOINT_URL": url}
+    found.update({k: v for k, v in environ.items() if k.startswith("AWS_ENDPOINT_URL_")})
+    found.update({f"{type(c).__name__} client": c.meta.endpoint_url for c in clients})
+    remote = {name: value for name, value in found.items() if not _is_local(value)}
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        remote["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+    if remote:
+        described = ", ".join(f"{name}={value or '(unset)'}" for name, value in remote.items())
         raise NotLocal(
-            f"AWS_ENDPOINT_URL={url or '(unset)'}: the platform emulations run against a local "
-            "emulator (e.g. python -m tooling.local.emulator), never against AWS"
+            f"{described}: the platform emulations run against a local emulator (e.g. "
+            "python -m tooling.local.emulator), never against AWS"
         )
 
 
+def _is_local(url: str) -> bool:
+    return urlsplit(url).hostname in LOCAL_HOSTS
+
+
 def stop_on_sigterm() -> None:
-    """SIGTERM ends the process through SystemExit, so `with` blocks stop their clusters."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    """SIGTERM ends the process through SystemExit, so `with` blocks stop their clusters
+    (only the main thread may set a handler; elsewhere the caller's own handling stays)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def platform_spark_conf(

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Self
 
@@ -36,6 +36,28 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _child_setup() -> Callable[[], None]:
+    """What the child runs before exec: its own process group (stop() ends its executors
+    too), and SIGTERM when the process that started it dies, even by SIGKILL (Linux prctl).
+    libc is loaded here, in the parent: the child only makes two system calls."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the process group only
+        prctl = None
+
+    def setup() -> None:
+        os.setsid()
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return setup
 
 
 class ClusterStartError(RuntimeError):
@@ -81,7 +103,7 @@ class StandaloneCluster:
         log = (self.workdir / f"{name}.log").open("wb")
         process = subprocess.Popen(
             [self.spark_class, *args], stdout=log, stderr=subprocess.STDOUT, env=self.env,
-            start_new_session=True,  # its own process group: stop() ends its executors too
+            preexec_fn=_child_setup(),  # noqa: PLW1509 (no imports or locks in the child)
         )  # fmt: skip
         log.close()
         self._processes.append(process)

@@ -203,3 +203,18 @@ def test_the_job_env_travels_with_every_submit_request(deploy_env, capsys):
     step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
                    job_args=("--env", "dev", *job_args))  # fmt: skip
     assert step["Steps"][0]["HadoopJarStep"]["Args"].count("--env") == 1
+
+
+def test_job_options_the_job_does_not_take_are_refused(deploy_env, capsys):
+    """Under Glue getResolvedOptions would drop them without a word; spark-submit would exit 2
+    on the platform. Both fail here, before anything is sent."""
+    for job_args, said in ((["--tagret", "s3://x"], "does not take --tagret"),
+                           (["-x", "1"], "does not take -x"),
+                           (["--target=s3://lake/x"], "not --key=value")):  # fmt: skip
+        code = deploy_main(["glue-run", "--env", "dev", "--job", "xetra", "--root", str(ROOT),
+                            "--dry-run", "--", *job_args])  # fmt: skip
+        assert code == 2
+        assert said in capsys.readouterr().err
+    step = dry_run(capsys, "emr-step", "--env", "dev", "--job", "xetra", "--cluster-id", "j-1",
+                   job_args=("--target=s3://lake/x",))  # spark-submit takes the = form  # fmt: skip
+    assert step["Steps"][0]["HadoopJarStep"]["Args"][-1] == "--target=s3://lake/x"
