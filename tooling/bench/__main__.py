@@ -69,6 +69,8 @@ def table(results: dict[str, Any]) -> str:
         rows.append(f"{days:>14}{s['rows']:>10,}{s['job_seconds']:>8.2f}"
                     f"{s['job_rows_per_second']:>12,}{s['duckdb_seconds']:>10.2f}"
                     f"{s['duckdb_rows_per_second']:>15,}")  # fmt: skip
+    rows.append("Warm run, per Spark job (Spark's event log):")
+    rows.append(xetra["warm_stages"])
     cw = results["cloudwatch"]
     rows.append(f"CloudWatch, {cw['events']:,} events of {cw['message_bytes']} bytes:"
                 f"{'us/call':>10}{'PutLogEvents':>14}{'drain s':>9}{'delivered':>11}")  # fmt: skip

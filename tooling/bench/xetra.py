@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from tooling.bench.stages import event_log_conf, jobs_between, stage_table
 from tooling.bench.xetra_peers import PEERS, check_equal
 
 START, END, LOOKBACK = date(2017, 7, 3), date(2017, 7, 31), 14
@@ -99,8 +100,9 @@ class JobRunner:
         self._environ.__enter__()
         try:
             config = load_config("local", "xetra", XetraSettings)
+            self.events = self.work / "spark-events"
             self.spark = SparkFactory.from_config(config).create_session(
-                app_name="bench-xetra", log_level="ERROR"
+                app_name="bench-xetra", log_level="ERROR", extra_args=event_log_conf(self.events)
             )
         except BaseException:
             self._environ.__exit__(None, None, None)
@@ -117,11 +119,17 @@ class JobRunner:
         self.runs += 1
         target = self.work / f"warm-{self.runs}"
         # the run summary goes to stdout: the bench reads it from the state instead
+        started_ms = int(time.time() * 1000)
         with contextlib.redirect_stdout(io.StringIO()):
             seconds, code = timed(lambda: main(job_args(self.data, target, start, end)))
         if code != 0:
             raise BenchError(f"the Xetra job exited {code} ({start}..{end})")
+        self.last_window = (started_ms, int(time.time() * 1000))
         return seconds, target, read_summary(target)
+
+    def last_run_stages(self, seconds: float) -> str:
+        """The stage table of the last run (Spark's event log, flushed at each job's end)."""
+        return stage_table(jobs_between(self.events, *self.last_window), seconds)
 
 
 def cold_run(data: Path, target: Path) -> float:
@@ -169,6 +177,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         with JobRunner(data, work) as runner:
             first, _, _ = runner.run(START, END)
             warm, target, summary = runner.run(START, END)
+            stages = runner.last_run_stages(warm)
             rows = summary["rows"]
             if rows["quarantined"] or rows["duplicates"]:
                 raise BenchError(f"the peers compute no validation; the job found some: {rows}")
@@ -206,4 +215,5 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
             **{peer: round(value, 2) for peer, value in peers.items()},
         },
         "scaling": scaling,
+        "warm_stages": stages,
     }
