@@ -19,6 +19,7 @@ import os
 import threading
 from typing import Any
 
+from lib.aws.limits import check_client_settings
 from lib.aws.s3 import S3
 from lib.aws.secrets import Secrets
 from lib.config import AwsConfig
@@ -38,12 +39,7 @@ def client_config(
     explicit time-outs (seconds, per attempt)."""
     from botocore.config import Config
 
-    if max_attempts < 1:
-        raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-    if not (connect_timeout > 0 and read_timeout > 0):
-        raise ValueError(
-            f"time-outs must be > 0 seconds, got connect={connect_timeout} read={read_timeout}"
-        )
+    check_client_settings(max_attempts, connect_timeout, read_timeout)
     return Config(
         region_name=region,
         retries={"total_max_attempts": max_attempts, "mode": retry_mode},

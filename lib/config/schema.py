@@ -52,10 +52,9 @@ class AwsConfig:
     read_timeout: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if not (self.connect_timeout > 0 and self.read_timeout > 0):
-            raise ValueError("connect_timeout and read_timeout must be > 0 seconds")
+        from lib.aws.limits import check_client_settings  # what every client is built with
+
+        check_client_settings(self.max_attempts, self.connect_timeout, self.read_timeout)
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,9 @@ class CloudWatchConfig:
     breaker_seconds: float = 60.0
 
     def __post_init__(self) -> None:
-        from lib.aws.limits import RETENTION_DAYS  # the service's accepted values
+        from lib.aws.limits import check_retention_days  # the service's accepted values
 
-        if self.retention_days not in RETENTION_DAYS:
-            raise ValueError(
-                f"retention_days {self.retention_days} is not accepted by CloudWatch; "
-                f"use one of {sorted(RETENTION_DAYS)}"
-            )
+        check_retention_days(self.retention_days)
         if not self.flush_deadline > 0 or self.breaker_seconds < 0:
             raise ValueError("flush_deadline must be > 0 and breaker_seconds >= 0 seconds")
 

@@ -255,6 +255,7 @@ class BaseLogger(logging.Handler):
         super().__init__(level=level_number(log_level))
         self.log_name = log_name
         self.setFormatter(formatter or JsonFormatter())
+        self._own_redactor = Redactor()
         self.failures = 0
         self._reported = False
         self._failure_lock = threading.Lock()
@@ -274,12 +275,7 @@ class BaseLogger(logging.Handler):
     def redactor(self) -> Redactor:
         """What this sink redacts records with that no Logger redacted (used on its own, or as
         a standard logger's handler): its JSON formatter's redactor, else the default one."""
-        found = getattr(self.formatter, "redactor", None)
-        if found is None:
-            found = self.__dict__.get("_own_redactor")
-            if found is None:
-                found = self.__dict__["_own_redactor"] = Redactor()
-        return found
+        return getattr(self.formatter, "redactor", None) or self._own_redactor
 
     # ------------------------------------------------------------------ the extension point
 
@@ -356,9 +352,7 @@ class BaseLogger(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if not getattr(record, REDACTED_ATTR, False):  # not through a Logger: redact here
-                record = redact_record(record, self.redactor)
-            line = self.format(record)
+            line = self.format(redact_record(record, self.redactor))  # as is if a Logger did
             try:
                 self.make_handler(line)
             except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)

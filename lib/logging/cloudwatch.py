@@ -84,9 +84,8 @@ from lib.aws.errors import (
     TRANSIENT_CODES,
     error_code,
 )
-from lib.aws.limits import RETENTION_DAYS
+from lib.aws.limits import check_retention_days
 from lib.logging.base import (
-    REDACTED_ATTR,
     BaseLogger,
     JsonFormatter,
     PerProcess,
@@ -271,6 +270,8 @@ class CloudwatchLogs(BaseLogger):
         retention_days: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        # the arguments as given, before any local variable exists: what a pickle carries
+        arguments = dict(locals())
         if not log_group_name or not log_stream_name:
             raise ValueError("log_group_name and log_stream_name are required")
         _check_int("batch_size", batch_size, 1, None)
@@ -291,13 +292,12 @@ class CloudwatchLogs(BaseLogger):
             if not number or value < 0 or (low is not None and value <= low):
                 bound = "> 0" if low is not None else ">= 0"
                 raise ValueError(f"{name} must be a number of seconds {bound}, got {value!r}")
-        if retention_days is not None and retention_days not in RETENTION_DAYS:
-            raise ValueError(_retention_message(retention_days))
+        check_retention_days(retention_days)
         super().__init__(log_stream_name, log_level, JsonFormatter())
         self._config = {
             key: value
-            for key, value in locals().items()
-            if key not in ("self", "__class__", "fallback", "name", "value", "low", "number")
+            for key, value in arguments.items()
+            if key not in ("self", "__class__", "fallback")
         }
         self.region = region
         self.log_group_name = log_group_name
@@ -428,8 +428,7 @@ class CloudwatchLogs(BaseLogger):
         raise_if_exists: bool = False,
     ) -> bool:
         """Create the group (True) or find it there (False); set retention when given."""
-        if retention_days is not None and retention_days not in RETENTION_DAYS:
-            raise ValueError(_retention_message(retention_days))
+        check_retention_days(retention_days)
         arguments: dict[str, Any] = {"logGroupName": self.log_group_name}
         if tags:
             arguments["tags"] = dict(tags)
@@ -476,9 +475,8 @@ class CloudwatchLogs(BaseLogger):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._check_process()
-            if not getattr(record, REDACTED_ATTR, False):  # not through a Logger: redact here
-                record = redact_record(record, self.redactor)
-            self.enqueue(self.format(record), int(record.created * 1000))
+            line = self.format(redact_record(record, self.redactor))  # as is if a Logger did
+            self.enqueue(line, int(record.created * 1000))
         except Exception as error:
             self._count_failure(error)
 
@@ -943,10 +941,3 @@ def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
     ):
         bounds = f"{low}..{high}" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")
-
-
-def _retention_message(retention_days: Any) -> str:
-    return (
-        f"retention_days={retention_days} is not accepted by CloudWatch; "
-        f"use one of {sorted(RETENTION_DAYS)}"
-    )

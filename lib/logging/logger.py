@@ -140,7 +140,7 @@ class Logger:
                 "redacted: %s)", ("fields or context", type(error).__name__),
                 context=self._context,
             )  # fmt: skip
-            redact_record(record, self.redactor)
+            record = redact_record(record, self.redactor)
         for sink in self._sinks:
             if sink_levels and record.levelno < sink.level:
                 continue
