@@ -38,9 +38,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import venv
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,10 +46,10 @@ from typing import Any
 
 from lib.aws.s3 import parse_s3_uri
 from tooling.local.platform_conf import (
-    NotLocal,
+    PlatformEmulation,
+    emulation_arguments,
     platform_spark_conf,
-    require_local_endpoint,
-    stop_on_sigterm,
+    throwaway_python,
 )
 from tooling.local.spark_cluster import StandaloneCluster, spark_home
 
@@ -100,7 +98,7 @@ def exports(configurations: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {}
 
 
-class EmrEmulation:
+class EmrEmulation(PlatformEmulation):
     def __init__(
         self,
         emr: Any,
@@ -109,41 +107,25 @@ class EmrEmulation:
         environ: Mapping[str, str] | None = None,
         workers: int = 2,
     ) -> None:
-        self.environ = dict(os.environ if environ is None else environ)
-        require_local_endpoint(self.environ, (emr, s3))
+        super().__init__(s3, workdir, environ, (emr,))
         self.emr = emr
-        self.s3 = s3
-        self.workdir = Path(workdir)
-        self.environ.pop("PYTHONPATH", None)
         self.workers = workers
 
     # ------------------------------------------------------------------ the node
 
-    def _node_python(self, node: Path) -> Path:
-        """The node's python3.11: a throwaway virtualenv, its bin/ first on PATH."""
-        env_dir = node / "python"
-        if not env_dir.exists():
-            venv.EnvBuilder(with_pip=True, symlinks=True).create(env_dir)
-        return env_dir / "bin" / "python"
-
     def _node_environ(self, node: Path) -> dict[str, str]:
-        python = self._node_python(node)
+        """The node's python3.11 is a throwaway virtualenv, its bin/ first on PATH."""
+        python = throwaway_python(node / "python")
         environ = {**self.environ, "PATH": f"{python.parent}:{self.environ.get('PATH', '')}"}
         if shutil.which("aws", path=environ["PATH"]) is None:  # the EMR image has the AWS CLI
             subprocess.run([str(python), "-m", "pip", "install", "--quiet", "awscli"],
                            check=True, env=environ)  # fmt: skip
         return environ
 
-    def _fetch(self, uri: str, target: Path) -> Path:
-        bucket, key = parse_s3_uri(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.s3.download_file(bucket, key, str(target))
-        return target
-
     def _bootstrap(self, node: Path, environ: dict[str, str], actions: list[dict]) -> list[dict]:
         results = []
         for index, action in enumerate(actions):
-            script = self._fetch(action["ScriptPath"], node / "bootstrap" / f"{index}.sh")
+            script = self.fetch(action["ScriptPath"], node / "bootstrap" / f"{index}.sh")
             script.chmod(0o755)
             started = time.monotonic()
             done = subprocess.run(
@@ -232,7 +214,7 @@ class EmrEmulation:
             return result
         # every node has the bootstrap's virtualenv first on PATH: executors use it too
         with StandaloneCluster(node / "spark", workers=self.workers, env=environ) as spark:
-            python = self._node_python(node)
+            python = throwaway_python(node / "python")
             configurations = cluster.get("Configurations") or []
             conf_dir = self._conf_dir(node, configurations, spark.master_url, python)
             step_environ = {**environ, "SPARK_CONF_DIR": str(conf_dir),
@@ -279,16 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cluster-id", required=True)
-    parser.add_argument("--workdir", help="default: a new temporary folder")
-    args = parser.parse_args(argv)
-    try:
-        require_local_endpoint()
-    except NotLocal as error:
-        parser.exit(2, f"error: {error}\n")
-    stop_on_sigterm()
+    args, workdir = emulation_arguments(parser, argv, "emr-emulation-")
     import boto3
 
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="emr-emulation-"))
     emulation = EmrEmulation(boto3.client("emr"), boto3.client("s3"), workdir)
     result = emulation.run_cluster(args.cluster_id)
     print(json.dumps(asdict(result), indent=2))

@@ -29,21 +29,18 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-import venv
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lib.aws.s3 import parse_s3_uri
 from tooling.local.platform_conf import (
-    NotLocal,
+    PlatformEmulation,
+    emulation_arguments,
     platform_spark_conf,
-    require_local_endpoint,
-    stop_on_sigterm,
+    throwaway_python,
 )
 from tooling.local.spark_cluster import spark_home
 
@@ -79,7 +76,7 @@ def run_arguments(
     return merged
 
 
-class GlueEmulation:
+class GlueEmulation(PlatformEmulation):
     def __init__(
         self,
         glue: Any,
@@ -87,24 +84,15 @@ class GlueEmulation:
         workdir: str | os.PathLike[str],
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.environ = dict(os.environ if environ is None else environ)
-        require_local_endpoint(self.environ, (glue, s3))
+        super().__init__(s3, workdir, environ, (glue,))
         self.glue = glue
-        self.s3 = s3
-        self.workdir = Path(workdir)
-        self.environ.pop("PYTHONPATH", None)
 
     def _fetch(self, uri: str, folder: Path) -> Path:
-        bucket, key = parse_s3_uri(uri)
-        target = folder / key.rsplit("/", 1)[-1]
-        folder.mkdir(parents=True, exist_ok=True)
-        self.s3.download_file(bucket, key, str(target))
-        return target
+        """`uri` into `folder` under its own name (Glue keeps script and module names)."""
+        return self.fetch(uri, folder / uri.rsplit("/", 1)[-1])
 
     def _python(self, job_dir: Path, modules: str) -> Path:
-        env_dir = job_dir / "python"
-        venv.EnvBuilder(with_pip=True, symlinks=True).create(env_dir)
-        python = env_dir / "bin" / "python"
+        python = throwaway_python(job_dir / "python")
         wanted = [AWSGLUE, *(m.strip() for m in modules.split(",") if m.strip())]
         subprocess.run([str(python), "-m", "pip", "install", "--quiet",
                         "--disable-pip-version-check", *wanted],
@@ -175,18 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--job-name", required=True)
-    parser.add_argument("--workdir", help="default: a new temporary folder")
-    args = parser.parse_args(own)
-    try:
-        require_local_endpoint()
-    except NotLocal as error:
-        parser.exit(2, f"error: {error}\n")
-    stop_on_sigterm()
+    args, workdir = emulation_arguments(parser, own, "glue-emulation-")
     if len(extra) % 2:
         parser.error("run arguments after -- are --key value pairs")
     import boto3
 
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="glue-emulation-"))
     emulation = GlueEmulation(boto3.client("glue"), boto3.client("s3"), workdir)
     run = emulation.start_job_run(args.job_name, dict(zip(extra[::2], extra[1::2], strict=True)))
     print(json.dumps(asdict(run), indent=2))

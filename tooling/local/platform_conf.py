@@ -1,4 +1,6 @@
-"""The Spark settings a managed platform (EMR, Glue) gives every application, emulated.
+"""What the platform emulations (EMR, Glue) share: the Spark settings a managed platform gives
+every application, the guard that keeps them local, their S3 fetches, throwaway interpreters
+and command line.
 
 On AWS the platform puts its S3 filesystem (EMRFS, Glue's) and its jars on every classpath;
 here S3A on the moto server stands in for it, from the project's own S3A settings
@@ -8,14 +10,19 @@ the platform. Delta's jars join only when the platform is asked for Delta.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
+import venv
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lib.aws.s3 import parse_s3_uri
 from lib.spark import jars as jar_registry
 from lib.spark.factory import SparkFactory
 
@@ -78,3 +85,50 @@ def platform_spark_conf(
     conf["spark.executor.extraClassPath"] = classpath
     conf["spark.ui.enabled"] = "false"
     return conf
+
+
+class PlatformEmulation:
+    """The base of both emulations: a local-only environment (no PYTHONPATH of the caller's),
+    the S3 client artifacts are fetched with, a working folder."""
+
+    def __init__(
+        self,
+        s3: Any,
+        workdir: str | os.PathLike[str],
+        environ: Mapping[str, str] | None,
+        clients: Iterable[Any],
+    ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        require_local_endpoint(self.environ, (*clients, s3))
+        self.environ.pop("PYTHONPATH", None)
+        self.s3 = s3
+        self.workdir = Path(workdir)
+
+    def fetch(self, uri: str, target: Path) -> Path:
+        """Download the s3:// object `uri` to `target` (its folder is created)."""
+        bucket, key = parse_s3_uri(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.s3.download_file(bucket, key, str(target))
+        return target
+
+
+def throwaway_python(folder: Path) -> Path:
+    """The interpreter of a virtualenv in `folder` (created, with pip, the first time)."""
+    if not folder.exists():
+        venv.EnvBuilder(with_pip=True, symlinks=True).create(folder)
+    return folder / "bin" / "python"
+
+
+def emulation_arguments(
+    parser: argparse.ArgumentParser, argv: list[str] | None, prefix: str
+) -> tuple[argparse.Namespace, Path]:
+    """An emulation's command line: its arguments plus --workdir, refused (exit 2) unless the
+    endpoint is local; SIGTERM then stops what it starts. Returns the arguments and the folder."""
+    parser.add_argument("--workdir", help="default: a new temporary folder")
+    args = parser.parse_args(argv)
+    try:
+        require_local_endpoint()
+    except NotLocal as error:
+        parser.exit(2, f"error: {error}\n")
+    stop_on_sigterm()
+    return args, Path(args.workdir or tempfile.mkdtemp(prefix=prefix))
