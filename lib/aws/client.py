@@ -109,7 +109,7 @@ class AWS:
         self.retry_mode = retry_mode
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        client_config(self.region, max_attempts, retry_mode, connect_timeout, read_timeout)
+        check_client_settings(max_attempts, connect_timeout, read_timeout)  # fail at once
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._session: Any = None
