@@ -83,6 +83,9 @@ class JobSpec:
     prog: str | None = None
     # What a run without Spark is called in logs (its app id is "<run name>-<run id>").
     run_name: Callable[[argparse.Namespace], str] | None = None
+    # The URIs a run's Spark reads and writes, and its table format: a local session then
+    # loads only the jars those need (SparkFactory.for_run). None: everything configured.
+    spark_uses: Callable[[Any], tuple[Sequence[str], str | None]] | None = None
 
     def parser(self) -> argparse.ArgumentParser:
         parser = job_parser(self.prog or f"python -m jobs.{self.name}", self.description)
@@ -133,8 +136,12 @@ def one_line(
     return redacted_line(error, limit, redactor, with_type=not isinstance(error, JobFailed))
 
 
-def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
-    """Parse, configure, start, run, report and clean up one run of `job`; the exit code."""
+def run_job(job: JobSpec, argv: list[str] | None = None, one_run_per_process: bool = False) -> int:
+    """Parse, configure, start, run, report and clean up one run of `job`; the exit code.
+
+    `one_run_per_process` (the entry scripts): the process runs this job only, so a local
+    session loads only the jars this run needs (JobSpec.spark_uses); a process that runs
+    several jobs keeps every configured jar (a JVM's class path is fixed at its start)."""
     args = job.parser().parse_args(argv)
     try:
         config = load_job_config(args, job.name, job.settings)
@@ -156,8 +163,11 @@ def run_job(job: JobSpec, argv: list[str] | None = None) -> int:
         from lib.spark import SparkFactory, SparkSetupError
 
         owns_session = SparkSession.getActiveSession() is None
+        factory = SparkFactory.from_config(config)
+        if one_run_per_process and job.spark_uses is not None:
+            factory = factory.for_run(*job.spark_uses(request))
         try:
-            spark = SparkFactory.from_config(config).create_session(
+            spark = factory.create_session(
                 app_name=config.spark.app_name, log_level=config.spark.log_level
             )
         except SparkSetupError as error:
@@ -201,7 +211,7 @@ def run_entry(job: JobSpec, argv: Sequence[str], leading: Sequence[str] = ()) ->
         resolved = runtime_argv(list(argv), job.parser())
     except ValueError as error:  # Glue's arguments could not be resolved
         return usage_error(error)
-    return run_job(job, [*leading, *resolved])
+    return run_job(job, [*leading, *resolved], one_run_per_process=True)
 
 
 def _failed(

@@ -52,8 +52,13 @@ def run_xetra(context: RunContext) -> dict[str, Any]:
     return {key: value for key, value in summary.items() if key != "per_date"}
 
 
+def spark_uses(request: RunRequest) -> tuple[list[str], str]:
+    return [request.source, request.target], request.fmt
+
+
 JOB = JobSpec(
     name="xetra",
+    spark_uses=spark_uses,
     settings=XetraSettings,
     arguments=add_arguments,
     prepare=build_request,

@@ -8,6 +8,7 @@ then, and only then, one state record per processed date and the run summary.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -19,28 +20,31 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.xetra.transform import (
     CORRUPT_COLUMN,
     HEADER,
+    QUARANTINE_SCHEMA,
     RAW_SCHEMA,
     REPORT_COLUMNS,
+    REPORT_SCHEMA,
     SOURCE_COLUMNS,
     daily_figures,
+    daily_metrics,
     dedupe_trades,
-    keep_raw_of_rejected,
     parse_trades,
+    partition_metrics,
     quarantine_rows,
-    row_counts,
-    trade_counts,
+    read_metrics,
     with_change,
     with_file_date,
+    with_input_partition,
 )
 from lib.logging.executor import ExecutorLogConfig, task_logger
 from lib.logging.logger import Logger
-from lib.spark.io import write_partitions
+from lib.spark.io import observable, observed, write_partitions
 from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
 
@@ -171,25 +175,101 @@ def _date_filter(column: str, dates: Iterable[date]) -> Any:
     return F.col(column).isin([day.isoformat() for day in dates])
 
 
-def _log_partitions(parsed: DataFrame, log_config: ExecutorLogConfig) -> None:
-    """Executors report per-partition figures (files, rows, quarantined) to CloudWatch."""
+@dataclass(frozen=True)
+class PartitionFigures:
+    """What one input partition of the reading stage held (for the executors' log lines)."""
 
-    def report(rows):
-        files, total, quarantined = set(), 0, 0
-        for row in rows:
-            files.add(row.source_file)
-            total += 1
-            quarantined += row.reject_reason is not None
+    partition: int
+    files: int
+    rows_parsed: int
+    rows_quarantined: int
+
+
+def partition_figures(observed: Mapping[str, Any], partitions: int) -> list[PartitionFigures]:
+    """The figures of each partition from the metrics of transform.partition_metrics."""
+    files: dict[int, int] = defaultdict(int)
+    for pair in json.loads(observed["partition_files"]):
+        files[pair["p"]] += 1
+    return [
+        PartitionFigures(index, files[index], observed[f"rows:{index}"],
+                         observed[f"rejected:{index}"])
+        for index in range(partitions)
+    ]  # fmt: skip
+
+
+def _log_partitions(
+    spark: SparkSession, figures: list[PartitionFigures], log_config: ExecutorLogConfig
+) -> None:
+    """Executors report per-partition figures (files, rows parsed, quarantined) to CloudWatch.
+
+    The figures were counted while the rows were read (DataFrame.observe): one small task per
+    partition logs them, instead of a second pass over the rows."""
+
+    def report(figure: PartitionFigures) -> None:
         with task_logger(log_config) as log:
             log.info(
                 "partition parsed",
-                files=len(files),
-                rows_parsed=total,
-                rows_quarantined=quarantined,
+                partition=figure.partition,
+                files=figure.files,
+                rows_parsed=figure.rows_parsed,
+                rows_quarantined=figure.rows_quarantined,
             )
-        yield total
 
-    parsed.select("source_file", "reject_reason").rdd.mapPartitions(report).sum()
+    if figures:
+        spark.sparkContext.parallelize(figures, len(figures)).foreach(report)
+
+
+def _metrics(observation: Observation, what: str) -> dict[str, Any]:
+    metrics = observed(observation)
+    if metrics is None:
+        raise XetraJobError(f"the counts of the {what} were not observed (see the log)")
+    return metrics
+
+
+def _rejected_files(observed: Mapping[str, Any], files: list[StoredObject]) -> list[StoredObject]:
+    names = set(json.loads(observed["rejected_files"]))
+    return [item for item in files if item.key.rsplit("/", 1)[-1] in names]
+
+
+def _report_pass(
+    spark: SparkSession,
+    request: RunRequest,
+    settings: XetraSettings,
+    data_files: list[StoredObject],
+    dates: list[date],
+    report_uri: str,
+    report_store: ObjectStore,
+    per_partition: bool,
+) -> tuple[dict[str, Any], dict[str, Any], list[PartitionFigures]]:
+    """The one pass over the CSVs: the report's write. The row counts (read and good rows per
+    date, per input partition) and the files with rejected rows are observed on the way (the
+    parse is not cached), and so are the daily figures' counts (used, duplicates, rows).
+    Returns (read metrics, daily metrics, partition figures)."""
+    raw = read_sources(spark, request.source, data_files)
+    parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
+    rows_seen, daily_seen = Observation("xetra_rows"), Observation("xetra_daily")
+    partitions = raw.rdd.getNumPartitions() if per_partition else 0
+    metrics = read_metrics(dates)
+    if partitions:
+        parsed = parsed.transform(with_input_partition)
+        metrics += partition_metrics(partitions)
+    good = parsed.observe(rows_seen, *metrics).where(F.col("reject_reason").isNull())
+    report = (
+        good.transform(dedupe_trades)
+        .transform(daily_figures)
+        .transform(with_change(settings.lookback_days))
+        .where(_date_filter("trade_date", dates))
+        .repartition("trade_date")  # one file per date
+        .observe(daily_seen, *daily_metrics(dates))
+        .select(*REPORT_COLUMNS)
+    )
+    values = [day.isoformat() for day in dates]
+    with observable(spark):  # its observations survive a date without rows
+        write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
+                         store=report_store)  # fmt: skip
+    observed = _metrics(rows_seen, "rows read")
+    figures = partition_figures(observed, partitions) if partitions else []
+    return observed, _metrics(daily_seen, "daily figures"), figures
 
 
 def run(
@@ -229,36 +309,52 @@ def run(
     files = [item for day in read_dates for item in listings.get(day, [])]
     data_files = [item for item in files if item.size != HEADER_ONLY_BYTES]
     run_files = [item for day in dates for item in listings.get(day, [])]
+    report_values = [d.isoformat() for d in dates]
 
-    raw = read_sources(spark, request.source, data_files)
-    # One pass over the CSVs: the cache holds typed values, and raw text of rejected rows only.
-    parsed = (
-        raw.transform(with_file_date).transform(parse_trades).transform(keep_raw_of_rejected)
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    daily: DataFrame | None = None
-    try:
-        in_run = parsed.where(_date_filter("file_date", dates))
-        if log_config is not None:
-            _log_partitions(in_run, log_config)
-        read = in_run.transform(row_counts).collect()
-        daily = (
-            parsed.transform(dedupe_trades)
-            .transform(daily_figures)
-            .transform(with_change(settings.lookback_days))
-            .where(_date_filter("trade_date", dates))
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        used = daily.transform(trade_counts).collect()
-        report_values = [d.isoformat() for d in dates]
-        write_partitions(
-            daily.select(*REPORT_COLUMNS).repartition("trade_date"),  # one file per date
+    report_store = ObjectStore.for_uri(report_uri, aws)
+    if data_files:
+        observed, used, partitions = _report_pass(
+            spark,
+            request,
+            settings,
+            data_files,
+            dates,
             report_uri,
-            "trade_date",
-            request.fmt,
-            values=report_values,
-            store=ObjectStore.for_uri(report_uri, aws),
+            report_store,
+            log_config is not None,
+        )
+    else:  # nothing to read: every count is 0 (Spark drops observations over no rows)
+        observed = {"rejected_files": "[]"} | {
+            f"{what}:{day.isoformat()}": 0 for day in dates for what in ("read", "good")
+        }
+        used = {f"{what}:{day.isoformat()}": 0 for day in dates
+                for what in ("used", "good_used", "report_rows")}  # fmt: skip
+        partitions = []
+        write_partitions(spark.createDataFrame([], REPORT_SCHEMA), report_uri, "trade_date",
+                         request.fmt, values=report_values, store=report_store)  # fmt: skip
+    if log_config is not None:
+        _log_partitions(spark, partitions, log_config)
+
+    # The quarantine: only the files that had rejected rows are read again, with the same rules.
+    rejected_files = _rejected_files(observed, run_files)
+    if rejected_files:
+        quarantine = (
+            read_sources(spark, request.source, rejected_files)
+            .transform(with_file_date)
+            .transform(parse_trades)
+            .where(_date_filter("file_date", dates))
+            .transform(quarantine_rows)
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+    else:
+        quarantine = spark.createDataFrame([], QUARANTINE_SCHEMA)
+    try:
+        quarantined = (
+            quarantine.groupBy("source_date", "reject_reason").count().collect()
+            if rejected_files
+            else []
         )
         write_partitions(
-            quarantine_rows(in_run),
+            quarantine,
             quarantine_uri,
             "source_date",
             request.fmt,
@@ -266,11 +362,9 @@ def run(
             store=ObjectStore.for_uri(quarantine_uri, aws),
         )
     finally:
-        parsed.unpersist()
-        if daily is not None:
-            daily.unpersist()
+        quarantine.unpersist()
 
-    per_date = _accounting(read, used, dates)
+    per_date = _accounting(observed, used, quarantined, dates)
     for day in dates:
         figures = per_date[day.isoformat()]
         state.put(
@@ -305,39 +399,46 @@ def read_report(spark: SparkSession, target: str, fmt: str = "parquet") -> DataF
     return read_table(spark, join_uri(target, REPORT_TABLE), fmt).select(*REPORT_COLUMNS)
 
 
-def _accounting(read: list[Any], used: list[Any], dates: list[date]) -> dict[str, dict[str, Any]]:
-    """Per date figures from the two independent counts: rows read by reason (the parse) and
-    rows used/duplicates (the de-duplication). Good rows must be exactly used + duplicates."""
-    per_date: dict[str, dict[str, Any]] = {
-        day.isoformat(): {
-            "read": 0,
-            "used": 0,
-            "duplicates": 0,
+def _accounting(
+    read: Mapping[str, Any],
+    used: Mapping[str, Any],
+    quarantined: list[Any],
+    dates: list[date],
+) -> dict[str, dict[str, Any]]:
+    """Per date figures from independent counts: rows read and good rows (counted during the
+    parse), rows quarantined by reason (counted on the quarantine, read again from the files
+    with rejected rows) and rows used/duplicates (counted on the de-duplicated figures).
+    Rows read must be exactly good + quarantined, and good rows exactly used + duplicates."""
+    per_date: dict[str, dict[str, Any]] = {}
+    for day in (d.isoformat() for d in dates):
+        good = read[f"good:{day}"]
+        per_date[day] = {
+            "read": read[f"read:{day}"],
+            "used": used[f"used:{day}"],
+            "duplicates": used[f"good_used:{day}"] - used[f"used:{day}"],
             "quarantined": 0,
             "quarantined_by_reason": {},
-            "report_rows": 0,
+            "report_rows": used[f"report_rows:{day}"],
         }
-        for day in dates
-    }
-    good: dict[str, int] = defaultdict(int)
-    for row in read:
+        per_date[day]["_good"] = good
+    for row in quarantined:
         figures = per_date[row["source_date"]]
-        figures["read"] += row["count"]
-        if row["reject_reason"] is None:
-            good[row["source_date"]] += row["count"]
-        else:
-            figures["quarantined"] += row["count"]
-            reasons = figures["quarantined_by_reason"]
-            reasons[row["reject_reason"]] = reasons.get(row["reject_reason"], 0) + row["count"]
-    for row in used:
-        figures = per_date[row["source_date"]]
-        figures |= {key: row[key] for key in ("used", "duplicates", "report_rows")}
+        figures["quarantined"] += row["count"]
+        reasons = figures["quarantined_by_reason"]
+        reasons[row["reject_reason"]] = reasons.get(row["reject_reason"], 0) + row["count"]
     for day, figures in per_date.items():
-        if good[day] != figures["used"] + figures["duplicates"]:
+        good = figures.pop("_good")
+        if figures["read"] != good + figures["quarantined"]:
             raise XetraJobError(
-                f"row accounting does not add up for {day}: {good[day]} good rows read, "
+                f"row accounting does not add up for {day}: {figures['read']} rows read, "
+                f"{good} good + {figures['quarantined']} quarantined"
+            )
+        if good != figures["used"] + figures["duplicates"]:
+            raise XetraJobError(
+                f"row accounting does not add up for {day}: {good} good rows read, "
                 f"{figures['used']} used + {figures['duplicates']} duplicates"
             )
+        figures["quarantined_by_reason"] = dict(sorted(figures["quarantined_by_reason"].items()))
     return per_date
 
 

@@ -14,7 +14,8 @@ used + duplicates + quarantined.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -22,6 +23,7 @@ from pyspark.sql.types import (
     DateType,
     DecimalType,
     DoubleType,
+    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -65,6 +67,10 @@ REPORT_SCHEMA = StructType(
     ]
 )
 REPORT_COLUMNS = tuple(field.name for field in REPORT_SCHEMA.fields)
+QUARANTINE_SCHEMA = StructType(
+    [StructField(name, StringType()) for name in ("source_date", "source_file", "reject_reason")]
+    + list(RAW_SCHEMA.fields)
+)
 
 REQUIRED = (
     ("ISIN", "isin"),
@@ -109,12 +115,18 @@ def _first_reason(rules: list[tuple[Column, str]]) -> Column:
 
 
 def with_file_date(raw: DataFrame) -> DataFrame:
-    """``file_date`` from ``source_file`` (…/<date>_BINS_XETR<HH>.csv), null for other names.
+    """``file_date`` and ``file_hour`` from ``source_file`` (…/<date>_BINS_XETR<HH>.csv), both
+    null for other names.
 
     The pattern runs on the file name only: on the whole path it cost more than the parse."""
     name = F.substring_index("source_file", "/", -1)
-    day = F.substring(name, 1, 10).cast(DateType())
-    return raw.withColumn("file_date", F.when(name.rlike(FILE_NAME_PATTERN), day))
+    known = name.rlike(FILE_NAME_PATTERN)
+    return raw.withColumns(
+        {
+            "file_date": F.when(known, F.substring(name, 1, 10).cast(DateType())),
+            "file_hour": F.when(known, F.substring(name, 21, 2).cast(IntegerType())),
+        }
+    )
 
 
 def parse_trades(raw: DataFrame) -> DataFrame:
@@ -171,26 +183,19 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     )
 
 
-def keep_raw_of_rejected(parsed: DataFrame) -> DataFrame:
-    """The same columns, with ``raw`` nulled on good rows: what a run caches.
-
-    Downstream only the quarantine needs the raw fields, and only of rejected rows; caching
-    them for every row made the cache cost more than the parse.
-    """
-    rejected = F.col("reject_reason").isNotNull()
-    return parsed.withColumn("raw", F.when(rejected, F.col("raw")))
-
-
 def dedupe_trades(parsed: DataFrame) -> DataFrame:
     """The good rows, one per (ISIN, Date, Time), with ``copies``: how many good rows had it.
 
     Among repeats the row kept is the first by source file, then by prices, volume and
-    currency, so the choice does not depend on partitioning. The rows are clustered by ISIN
-    first: the daily aggregation and the previous-close window need no other shuffle.
+    currency, so the choice does not depend on partitioning. The source file is compared by
+    its hour (``file_hour``): a good row's Date is its file's date, so every copy of a trade
+    comes from the same date folder, whose files differ only in the hour (an int sorts and
+    shuffles cheaper than the path). The rows are clustered by ISIN first: the daily
+    aggregation and the previous-close window need no other shuffle.
     """
     kept = F.min(
         F.struct(
-            "source_file",
+            "file_hour",
             "start_price",
             "end_price",
             "min_price",
@@ -279,17 +284,63 @@ def quarantine_rows(parsed: DataFrame) -> DataFrame:
     )
 
 
-def row_counts(parsed: DataFrame) -> DataFrame:
-    """Rows read per source date and reject reason (null: good rows)."""
-    return parsed.groupBy(
-        F.col("file_date").cast(StringType()).alias("source_date"), "reject_reason"
-    ).count()
+def read_metrics(dates: Sequence[date]) -> list[Column]:
+    """Aggregates for ``DataFrame.observe`` over parsed rows (computed during the pass that
+    needs the rows anyway, not by a pass of their own): per source date in `dates`, the rows
+    read (``read:<date>``) and the good ones (``good:<date>``); and ``rejected_files``, the
+    names of the files of those dates that have rejected rows (a JSON list)."""
+    metrics = []
+    good = F.col("reject_reason").isNull()
+    for day in dates:
+        on_day = F.col("file_date") == F.lit(day)
+        metrics += [
+            F.count_if(on_day).alias(f"read:{day.isoformat()}"),
+            F.count_if(on_day & good).alias(f"good:{day.isoformat()}"),
+        ]
+    name = F.substring_index("source_file", "/", -1)
+    rejected_in_dates = F.col("file_date").isin(list(dates)) & ~good
+    rejected_files = F.to_json(F.collect_set(F.when(rejected_in_dates, name)))
+    metrics.append(rejected_files.alias("rejected_files"))
+    return metrics
 
 
-def trade_counts(figures: DataFrame) -> DataFrame:
-    """Per trading date (= source date of a good row): rows used, duplicates, report rows."""
-    return figures.groupBy(F.col("trade_date").cast(StringType()).alias("source_date")).agg(
-        F.sum("trades_used").alias("used"),
-        (F.sum("trades_read") - F.sum("trades_used")).alias("duplicates"),
-        F.count(F.lit(1)).alias("report_rows"),
-    )
+def with_input_partition(parsed: DataFrame) -> DataFrame:
+    """``input_partition``: the index of the row's partition in the stage that reads it."""
+    return parsed.withColumn("input_partition", F.spark_partition_id())
+
+
+def partition_metrics(partitions: int) -> list[Column]:
+    """Aggregates for ``DataFrame.observe`` over parsed rows with ``input_partition``: per
+    partition, rows (``rows:<i>``) and rejected rows (``rejected:<i>``); ``partition_files``,
+    the (partition, file) pairs seen (a JSON list of {p, f})."""
+    index = F.col("input_partition")
+    rejected = F.col("reject_reason").isNotNull()
+    metrics = []
+    for partition in range(partitions):
+        here = index == F.lit(partition)
+        metrics += [
+            F.count_if(here).alias(f"rows:{partition}"),
+            F.count_if(here & rejected).alias(f"rejected:{partition}"),
+        ]
+    pairs = F.struct(index.alias("p"), F.col("source_file").alias("f"))
+    metrics.append(F.to_json(F.collect_set(pairs)).alias("partition_files"))
+    return metrics
+
+
+def daily_metrics(dates: Sequence[date]) -> list[Column]:
+    """Aggregates for ``DataFrame.observe`` over daily figures: per trading date in `dates`,
+    trades used (``used:<date>``), good rows they came from (``good_used:<date>``: used +
+    duplicates) and report rows (``report_rows:<date>``)."""
+    metrics = []
+    for day in dates:
+        on_day = F.col("trade_date") == F.lit(day)
+        metrics += [
+            F.coalesce(F.sum(F.when(on_day, F.col("trades_used"))), F.lit(0)).alias(
+                f"used:{day.isoformat()}"
+            ),
+            F.coalesce(F.sum(F.when(on_day, F.col("trades_read"))), F.lit(0)).alias(
+                f"good_used:{day.isoformat()}"
+            ),
+            F.count_if(on_day).alias(f"report_rows:{day.isoformat()}"),
+        ]
+    return metrics

@@ -21,9 +21,10 @@ Profiles
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -105,6 +106,7 @@ class SparkFactory:
         self.jars_dir = Path(jars_dir) if jars_dir else jar_registry.default_jars_dir(self._environ)
         self.conf = dict(conf or {})
         self.s3a_buckets = dict(s3a_buckets or {})
+        self.s3a = True  # the local profile's S3A (for_run drops it for local-file runs)
 
     @classmethod
     def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None):
@@ -126,12 +128,27 @@ class SparkFactory:
             environ=environ,
         )
 
+    def for_run(self, uris: Sequence[str], table_format: str | None = None) -> SparkFactory:
+        """This factory, narrowed to what one run touches (local profile only): the S3A jars,
+        settings and committers only when a URI is s3:// or s3a://, Delta only when the run
+        writes Delta. A fresh JVM then loads (and, in local mode, copies for its executors)
+        only the jars it uses: the AWS SDK bundle alone is 280 MB. The cloud profile is
+        returned unchanged (the platform's jars are there anyway)."""
+        if self.profile != "local":
+            return self
+        narrowed = copy.copy(self)
+        narrowed.delta = self.delta and table_format == "delta"
+        narrowed.s3a = any(uri.split("://", 1)[0] in ("s3", "s3a") for uri in uris)
+        if not narrowed.s3a:
+            narrowed.committer = "platform"  # Spark's own commit protocol for local files
+        return narrowed
+
     # ------------------------------------------------------------------ pure configuration
 
     def required_jars(self) -> tuple[jar_registry.MavenJar, ...]:
         if self.profile != "local":
             return ()
-        needed = jar_registry.S3A_JARS
+        needed = jar_registry.S3A_JARS if self.s3a else ()
         if self.committer != "platform":
             needed += jar_registry.COMMITTER_JARS
         if self.delta:
@@ -169,7 +186,8 @@ class SparkFactory:
         }
         conf.update({key: _conf_value(value) for key, value in sized.items() if value is not None})
         if self.profile == "local":
-            conf.update(self._local_s3a_conf())
+            if self.s3a:
+                conf.update(self._local_s3a_conf())
             if jar_paths:
                 conf["spark.jars"] = ",".join(str(path) for path in jar_paths)
         if self.committer != "platform":

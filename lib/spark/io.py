@@ -21,13 +21,21 @@ Writing an empty DataFrame changes nothing (no partition is replaced by nothing)
 from __future__ import annotations
 
 import datetime
+import json
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
 
 from lib.storage import ObjectStore
+
+LOG = logging.getLogger(__name__)
+OBSERVATION_TIMEOUT_SECONDS = 60.0
+AQE_EMPTY_RELATION_RULE = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
 
 TableFormat = Literal["parquet", "delta"]
 DEFAULT_COMMIT_PROTOCOL = (
@@ -128,17 +136,41 @@ def write_partitions(
     has no rows for is cleared: Delta does it in the same commit (replaceWhere); for Parquet the
     partition's objects are deleted through `store` (an ObjectStore on `uri`) after the write.
     """
+    if fmt not in ("parquet", "delta"):
+        raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
     spark = frame.sparkSession
-    distinct = frame.select(partition_column).distinct().collect()
-    present = sorted(partition_text(row[0]) for row in distinct)
-    originals = list(values) if values is not None else [row[0] for row in distinct]
-    typed = {partition_text(value): value for value in originals}  # booleans stay booleans
+    if values is None:  # the partitions are those the frame holds: one pass to find them
+        distinct = [row[0] for row in frame.select(partition_column).distinct().collect()]
+        typed = {partition_text(value): value for value in distinct}  # booleans stay booleans
+        present = sorted(typed)
+        if not present:
+            return []
+        written = None
+    else:  # the partitions written are observed during the write itself (no pass of its own)
+        typed = {partition_text(value): value for value in values}  # booleans stay booleans
+        if not typed:
+            return []
+        written = Observation()
+        frame = frame.observe(written, _partition_texts(partition_column).alias("partitions"))
     values = sorted(typed)
-    if not values:
-        return []
-    if fmt == "parquet" and not present:
-        _clear(store, partition_column, values)
-        return []
+    with observable(spark):  # the write's observation survives an empty frame
+        _write(frame, uri, partition_column, fmt, typed)
+    if written is not None:
+        metrics = observed(written)
+        if metrics is None:  # Spark's optimizer removed the observation: count the partitions
+            distinct = frame.select(partition_column).distinct().collect()
+            present = sorted({partition_text(row[0]) for row in distinct})
+        else:
+            present = sorted(json.loads(metrics["partitions"]))
+    if fmt == "parquet":
+        _clear(store, partition_column, [value for value in values if value not in present])
+    return present
+
+
+def _write(
+    frame: DataFrame, uri: str, partition_column: str, fmt: str, typed: dict[str, Any]
+) -> None:
+    spark = frame.sparkSession
     if fmt == "delta":
         (
             frame.write.format("delta")
@@ -170,11 +202,57 @@ def write_partitions(
                     writer.parquet(uri)
             else:  # the platform's own protocol (EMRFS S3-optimized on EMR) stays
                 writer.parquet(uri)
-    else:
-        raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
-    if fmt == "parquet":
-        _clear(store, partition_column, [value for value in values if value not in present])
-    return present
+
+
+@contextmanager
+def observable(spark: SparkSession) -> Iterator[None]:
+    """Actions inside keep every observed node of their plan: adaptive execution does not
+    replace the plan above a stage that turned out empty (AQEPropagateEmptyRelation), which
+    would drop the observations of the stages below it with it (Spark 3.5)."""
+    key = "spark.sql.adaptive.optimizer.excludedRules"
+    previous = spark.conf.get(key, None)
+    rules = [rule for rule in (previous or "").split(",") if rule]
+    if AQE_EMPTY_RELATION_RULE in rules:
+        yield
+        return
+    spark.conf.set(key, ",".join([*rules, AQE_EMPTY_RELATION_RULE]))
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, previous)
+
+
+def observed(
+    observation: Observation, timeout_seconds: float = OBSERVATION_TIMEOUT_SECONDS
+) -> dict[str, Any] | None:
+    """The metrics of `observation` once the action that ran its DataFrame has finished; None
+    when they do not come within `timeout_seconds`.
+
+    Spark hands the metrics over on its listener bus, shortly after the action returned. When
+    its optimizer removed the observed node (it does over a relation it proves empty, e.g. a
+    filter that is always false), they never come and ``Observation.get`` would wait for ever
+    (Spark 3.5); this waits in a daemon thread instead, and the caller counts another way."""
+    result: list[dict[str, Any]] = []
+    waiter = threading.Thread(
+        target=lambda: result.append(observation.get), name="observation", daemon=True
+    )
+    waiter.start()
+    waiter.join(timeout_seconds)
+    if not result:
+        LOG.warning("no observed metrics %s s after the action: counting another way",
+                    timeout_seconds)  # fmt: skip
+        return None
+    return result[0]
+
+
+def _partition_texts(column: str) -> Column:
+    """The distinct partition values of `column` as the folder texts Spark writes (a JSON list;
+    NULL as Hive's default partition), an aggregate for ``DataFrame.observe``."""
+    text = F.coalesce(F.col(column).cast("string"), F.lit(NULL_PARTITION))
+    return F.to_json(F.collect_set(text))
 
 
 def _clear(store: ObjectStore | None, column: str, values: Sequence[str]) -> None:

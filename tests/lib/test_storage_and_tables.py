@@ -105,3 +105,53 @@ def test_clearing_partitions_whose_folder_names_spark_escapes(spark, tmp_path, f
     # compared as partition texts: Spark reads a Parquet boolean partition back as a string
     rows = sorted((partition_text(row.p), row.n) for row in read_table(spark, uri, fmt).collect())
     assert rows == sorted((partition_text(typed(v)), 100) for v in kept)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
+def test_write_partitions_keeps_observations_when_a_stage_turns_out_empty(spark, tmp_path, fmt):
+    """The partitions written are observed during the write, and so are the caller's own
+    observations: when a shuffled stage turns out empty at run time, adaptive execution would
+    drop the plan above it and every observation below it (the caller's Observation then
+    never completes); the partitions that got nothing are cleared."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    from lib.spark.io import observed, read_table, write_partitions
+    from lib.storage import LocalStore
+
+    uri = (tmp_path / "t").as_uri()
+    store = LocalStore(uri)
+    first = spark.createDataFrame([("a", 1), ("b", 2)], "key string, n int")
+    assert write_partitions(first, uri, "key", fmt, values=["a", "b"], store=store) == ["a", "b"]
+    rows = Observation()
+    total = F.sum("n").cast("int").alias("n")
+    nothing = (
+        first.observe(rows, F.count(F.lit(1)).alias("rows"))
+        .repartition(3, "key")
+        .groupBy("key")
+        .agg(total)
+        .where("n > 5")
+        .repartition("key")  # a stage of its own, empty
+    )
+    assert write_partitions(nothing, uri, "key", fmt, values=["a"], store=store) == []
+    assert observed(rows, timeout_seconds=10) == {"rows": 2}
+    assert [row.key for row in read_table(spark, uri, fmt).collect()] == ["b"]
+
+
+@pytest.mark.spark
+def test_an_observation_the_optimizer_removed_gives_none_instead_of_waiting(spark):
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    from lib.spark.io import observed
+
+    seen = Observation()
+    frame = spark.range(3).withColumn("a", F.lit("x")).observe(seen, F.count(F.lit(1)).alias("n"))
+    frame.where("a is null").write.format("noop").mode("overwrite").save()  # proved empty
+    assert observed(seen, timeout_seconds=2) is None
+    kept = Observation()
+    spark.range(3).observe(kept, F.count(F.lit(1)).alias("n")).write.format("noop").mode(
+        "overwrite"
+    ).save()
+    assert observed(kept, timeout_seconds=30) == {"n": 3}

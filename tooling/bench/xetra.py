@@ -5,7 +5,9 @@ Workload (issue 7): the hourly files of ../shared/data/xetra → the daily repor
 
 - warm: the job's `main` run a second time in a Python process whose SparkSession is up;
 - cold: a fresh `spark-submit` of jobs/xetra/entry.py, process start to exit;
-- scaling: 1, 5 and 21 trading days, job (warm) and DuckDB.
+- scaling: 1, 5 and 21 trading days, job (warm) and DuckDB;
+- the daily case: one day, cold, and the same entry with nothing to read (its fixed cost);
+- class-data sharing: a cold one-day run with and without an archive of the driver JVM.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from tooling.bench.xetra_peers import PEERS, check_equal
 
 START, END, LOOKBACK = date(2017, 7, 3), date(2017, 7, 31), 14
 SCALING = {1: date(2017, 7, 3), 5: date(2017, 7, 7), 21: END}  # trading days -> last date
+SCALING_DAY = date(2017, 7, 31)  # the daily case: the last day, its lookback read too
+EMPTY_DAY = date(2030, 1, 2)  # no files: a run of the same entry with nothing to read
 MASTER = "local[2]"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,25 +136,68 @@ class JobRunner:
         return stage_table(jobs_between(self.events, *self.last_window), seconds)
 
 
-def cold_run(data: Path, target: Path) -> float:
-    """A fresh spark-submit, as a scheduler starts it (jars on its command line)."""
-    from lib.spark.jars import ALL_JARS, default_jars_dir, jar_paths
+def run_jars(source: str, target: str, fmt: str = "parquet") -> list[Path]:
+    """The jars a local run of the job over these URIs loads (SparkFactory.for_run), as a
+    scheduler would pass them with --jars."""
+    from jobs.xetra.job import XetraSettings
+    from lib.config import load_config
+    from lib.spark import SparkFactory
+    from lib.spark.jars import jar_paths
 
-    jars = ",".join(str(path) for path in jar_paths(default_jars_dir(), ALL_JARS))
+    factory = SparkFactory.from_config(load_config("local", "xetra", XetraSettings))
+    narrowed = factory.for_run([source, target], fmt)
+    return jar_paths(narrowed.jars_dir, narrowed.required_jars())
+
+
+def cold_run(
+    data: Path, target: Path, start: date = START, end: date = END, java_options: str = ""
+) -> float:
+    """A fresh spark-submit of the entry script, process start to exit (as a scheduler starts
+    it: the jars the run needs on its command line, none for file:// Parquet)."""
+    jars = run_jars(data.as_uri(), target.as_uri())
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}
     env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(PROJECT_ROOT),
             "SPARK_MASTER": MASTER}  # fmt: skip
     command = [str(spark_submit), "--master", MASTER, "--driver-memory", "2g",
-               "--conf", "spark.ui.enabled=false", "--jars", jars,
-               str(PROJECT_ROOT / "jobs/xetra/entry.py"),
-               *job_args(data, target, START, END)]  # fmt: skip
+               "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    if jars:
+        command += ["--jars", ",".join(str(path) for path in jars)]
+    if java_options:
+        command += ["--driver-java-options", java_options]
+    command += [str(PROJECT_ROOT / "jobs/xetra/entry.py"), *job_args(data, target, start, end)]
     seconds, result = timed(
         lambda: subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     )
     if result.returncode != 0:
-        raise BenchError(f"spark-submit exited {result.returncode}: {result.stdout[-2000:]}")
+        raise BenchError(f"spark-submit exited {result.returncode}: {result.stdout[-2000:]}"
+                         f"{result.stderr[-2000:]}")  # fmt: skip
     return seconds
+
+
+def class_data_sharing(data: Path, work: Path) -> dict[str, float]:
+    """Cold runs with a class-data-sharing archive of the driver JVM (Java 17): one run writes
+    the archive at exit (-XX:ArchiveClassesAtExit), the next maps it (-XX:SharedArchiveFile),
+    timed against a run without it, all three on one trading day."""
+    archive = work / "driver.jsa"
+    day = SCALING_DAY
+    recording = cold_run(data, work / "cds-record", day, day,
+                         f"-XX:ArchiveClassesAtExit={archive}")  # fmt: skip
+    if not archive.is_file():
+        raise BenchError("the JVM wrote no class-data-sharing archive")
+    without = cold_run(data, work / "cds-without", day, day)
+    shared = cold_run(data, work / "cds-with", day, day, f"-XX:SharedArchiveFile={archive}")
+    return {"recording_run": round(recording, 2), "without": round(without, 2),
+            "with_archive": round(shared, 2)}  # fmt: skip
+
+
+def daily_case(data: Path, work: Path) -> dict[str, float]:
+    """A one-day incremental run, cold, end to end (the shape of a nightly EMR step or Glue
+    run), and the same entry with nothing to read (a date without files): its fixed cost."""
+    day_seconds = cold_run(data, work / "daily", SCALING_DAY, SCALING_DAY)
+    empty_seconds = cold_run(data, work / "daily-empty", EMPTY_DAY, EMPTY_DAY)
+    return {"one_day": round(day_seconds, 2), "empty_run": round(empty_seconds, 2),
+            "fixed_share": round(empty_seconds / day_seconds, 2)}  # fmt: skip
 
 
 def peer_times(
@@ -201,6 +248,8 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         cold_seconds = cold_run(data, work / "cold") if cold else None
         if cold_seconds is not None:
             check_equal("cold job", expected, read_report(work / "cold"))
+        daily = daily_case(data, work) if cold else None
+        cds = class_data_sharing(data, work) if cold else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     workload = {"start": START.isoformat(), "end": END.isoformat(), "master": MASTER,
@@ -215,5 +264,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
             **{peer: round(value, 2) for peer, value in peers.items()},
         },
         "scaling": scaling,
+        "daily": daily,
+        "class_data_sharing": cds,
         "warm_stages": stages,
     }

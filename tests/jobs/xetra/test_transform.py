@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import Observation
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, LongType, StringType
 
 from jobs.xetra.transform import (
     REPORT_COLUMNS,
     daily_figures,
+    daily_metrics,
     daily_report,
     dedupe_trades,
-    keep_raw_of_rejected,
     parse_trades,
+    partition_metrics,
     quarantine_rows,
-    row_counts,
-    trade_counts,
+    read_metrics,
+    with_input_partition,
 )
+from lib.spark.io import observed
 
 pytestmark = pytest.mark.spark
 
@@ -97,11 +101,42 @@ def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
     # the kept copy is the first by source file: hour 08 before hour 09
     kept = trades.where("time = '08:00'").first()
     assert kept.currency == "EUR"
-    read = {(r.source_date, r.reject_reason): r["count"] for r in row_counts(parsed).collect()}
-    assert read == {("2017-07-03", None): 4, ("2017-07-03", "min_above_max"): 1}
-    figures = trades.transform(daily_figures)
-    [counted] = trade_counts(figures).collect()
-    assert (counted.used, counted.duplicates, counted.report_rows) == (2, 2, 1)
+    day = dt.date(2017, 7, 3)
+    read = observe(parsed, read_metrics([day]))
+    assert (read["read:2017-07-03"], read["good:2017-07-03"]) == (5, 4)
+    assert json.loads(read["rejected_files"]) == ["2017-07-03_BINS_XETR08.csv"]
+    used = observe(trades.transform(daily_figures), daily_metrics([day]))
+    assert (used["used:2017-07-03"], used["good_used:2017-07-03"]) == (2, 4)
+    assert used["report_rows:2017-07-03"] == 1
+
+
+def observe(frame, metrics):
+    """The observed metrics of one action over `frame` (a real action, as in the job)."""
+    seen = Observation()
+    frame.observe(seen, *metrics).write.format("noop").mode("overwrite").save()
+    return observed(seen, timeout_seconds=30)
+
+
+def test_metrics_of_dates_without_rows_are_zero_and_other_dates_are_not_counted(raw_rows):
+    parsed = raw_rows([{}, {"Time": "08:01", "MinPrice": "-3"}]).transform(parse_trades)
+    other = dt.date(2017, 7, 4)
+    read = observe(parsed, read_metrics([other]))
+    assert (read["read:2017-07-04"], read["good:2017-07-04"]) == (0, 0)
+    assert json.loads(read["rejected_files"]) == []  # the rejected row is of another date
+    used = observe(parsed.transform(dedupe_trades).transform(daily_figures), daily_metrics([other]))
+    assert used == {"used:2017-07-04": 0, "good_used:2017-07-04": 0, "report_rows:2017-07-04": 0}
+
+
+def test_partition_metrics_count_rows_rejects_and_files_of_each_input_partition(raw_rows):
+    parsed = (
+        raw_rows([{}, {"_file_hour": 9}, {"Time": "08:01", "MinPrice": "-3"}])
+        .repartition(1)
+        .transform(parse_trades)
+        .transform(with_input_partition)
+    )
+    seen = observe(parsed, partition_metrics(1))
+    assert (seen["rows:0"], seen["rejected:0"]) == (3, 1)
+    assert len(json.loads(seen["partition_files"])) == 2
 
 
 def test_the_kept_duplicate_does_not_depend_on_row_order(raw_rows):
@@ -109,16 +144,6 @@ def test_the_kept_duplicate_does_not_depend_on_row_order(raw_rows):
     for given in (rows, rows[::-1]):
         [kept] = raw_rows(given).transform(parse_trades).transform(dedupe_trades).collect()
         assert (kept.end_price, kept.copies) == (80.25, 2)  # the one from hour 08
-
-
-def test_the_cached_form_keeps_raw_text_of_rejected_rows_only(raw_rows):
-    parsed = raw_rows([{}, {"Time": "08:01", "MinPrice": "-3"}]).transform(parse_trades)
-    cached = parsed.transform(keep_raw_of_rejected)
-    assert cached.columns == parsed.columns
-    good, bad = cached.orderBy("time").collect()
-    assert good.raw is None and good.isin == "DE0005190003"
-    assert bad.raw.MinPrice == "-3"
-    assert quarantine_rows(cached).collect() == quarantine_rows(parsed).collect()
 
 
 def trades(spark, rows):
