@@ -115,19 +115,68 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogR
     (ours or a standard one) then only sees redacted text."""
     if getattr(record, REDACTED_ATTR, False):
         return record
-    copy = logging.makeLogRecord(record.__dict__)
-    copy.msg, copy.args = redactor.text(_message_text(record)), None
-    setattr(copy, FIELDS_ATTR, redactor.value(dict(getattr(record, FIELDS_ATTR, None) or {})))
-    setattr(copy, CONTEXT_ATTR, redactor.value(dict(getattr(record, CONTEXT_ATTR, None) or {})))
+    fields = getattr(record, FIELDS_ATTR, None)
+    context = getattr(record, CONTEXT_ATTR, None)
+    changes = {
+        "msg": redactor.text(_message_text(record)),
+        "args": None,
+        FIELDS_ATTR: redactor.value(dict(fields)) if fields else {},
+        CONTEXT_ATTR: redactor.value(dict(context)) if context else {},
+        REDACTED_ATTR: True,
+    }
     if record.exc_info or record.exc_text:
         error_text = record.exc_text or _PLAIN_FORMATTER.formatException(record.exc_info)
-        copy.exc_text = redactor.text(error_text)
-        copy.exc_info = None  # the traceback's locals may hold secrets; its text is kept
-    setattr(copy, REDACTED_ATTR, True)
-    return copy
+        changes["exc_text"] = redactor.text(error_text)
+        changes["exc_info"] = None  # the traceback's locals may hold secrets; its text is kept
+    return _copy_record(record, changes)
 
 
 _PLAIN_FORMATTER = logging.Formatter()
+
+
+def record_to_format(
+    record: logging.LogRecord, redactor: Redactor, formatter: logging.Formatter | None
+) -> logging.LogRecord:
+    """What a sink formats for `record`: ``redact_record(record, redactor)``, or `record`
+    itself when `formatter` makes the same line of both, which saves the copy. That holds for
+    a plain text message (a str, no arguments, no error) that redaction leaves as it is,
+    without fields or context, formatted by a standard ``logging.Formatter`` whose format
+    names none of the attributes the copy changes (msg, args, etl_*): the two records then
+    differ in nothing that formatter reads."""
+    attributes = record.__dict__
+    if (
+        type(record) is logging.LogRecord  # a subclass may build its message otherwise
+        and type(record.msg) is str
+        and not record.args
+        and not record.exc_info
+        and not record.exc_text
+        and not attributes.get(FIELDS_ATTR)
+        and not attributes.get(CONTEXT_ATTR)
+        and not attributes.get(REDACTED_ATTR)
+        and _reads_no_redacted_attribute(formatter)
+        and redactor.text(record.msg) == record.msg
+    ):
+        return record
+    return redact_record(record, redactor)
+
+
+def _reads_no_redacted_attribute(formatter: logging.Formatter | None) -> bool:
+    if type(formatter) is not logging.Formatter:  # a subclass may read anything
+        return False
+    text = getattr(getattr(formatter, "_style", None), "_fmt", None)  # what format() uses
+    return isinstance(text, str) and "msg" not in text and "args" not in text and "etl_" not in text
+
+
+def _copy_record(record: logging.LogRecord, changes: dict[str, Any]) -> logging.LogRecord:
+    """``logging.makeLogRecord({**record.__dict__, **changes})``, without running LogRecord's
+    constructor for attributes that the copy of `record`'s own then replaces."""
+    attributes = record.__dict__.copy()
+    attributes.update(changes)
+    if logging.getLogRecordFactory() is not logging.LogRecord:
+        return logging.makeLogRecord(attributes)  # a custom factory may add its own
+    copy = logging.LogRecord.__new__(logging.LogRecord)
+    copy.__dict__ = attributes
+    return copy
 
 
 def _message_text(record: logging.LogRecord) -> str:
@@ -231,6 +280,14 @@ def make_record(
     return record
 
 
+class _Dispatch(threading.local):
+    """Per thread: the record a Logger hands to a subclass's own level method, while it runs.
+    Class attributes are the defaults (no AttributeError raised and caught per lookup)."""
+
+    active = False
+    record: logging.LogRecord | None = None
+
+
 class BaseLogger(logging.Handler):
     """A sink that is also a logger (the predecessors' contract).
 
@@ -259,7 +316,7 @@ class BaseLogger(logging.Handler):
         self.failures = 0
         self._reported = False
         self._failure_lock = threading.Lock()
-        self._dispatch = threading.local()
+        self._dispatch = _Dispatch()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -287,7 +344,7 @@ class BaseLogger(logging.Handler):
 
     def log(self, level: str | int, message: str, *args: Any, **fields: Any) -> None:
         number = level_number(level)
-        current = getattr(self._dispatch, "record", None)
+        current = self._dispatch.record
         if current is not None:
             # called from a subclass's own level method that a Logger dispatched to (e.g.
             # ``def info(self, message): super().info("> " + message)``): the Logger already
@@ -318,7 +375,7 @@ class BaseLogger(logging.Handler):
         self.log(logging.CRITICAL, message, *args, **fields)
 
     def exception(self, message: str, *args: Any, **fields: Any) -> None:
-        if self.level <= logging.ERROR and getattr(self._dispatch, "record", None) is None:
+        if self.level <= logging.ERROR and self._dispatch.record is None:
             record = make_record(self.log_name, logging.ERROR, message, args, fields, None, True)
             self.handle(record)
         else:
@@ -331,7 +388,7 @@ class BaseLogger(logging.Handler):
         if (
             record.levelno in self._overridden_levels
             and method is not None
-            and not getattr(self._dispatch, "active", False)
+            and not self._dispatch.active
         ):
             # a subclass's own level method (the predecessors' extension style): it gets the
             # message text, redacted; records it logs itself from there take the normal path
@@ -352,7 +409,7 @@ class BaseLogger(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(redact_record(record, self.redactor))  # as is if a Logger did
+            line = self.format(record_to_format(record, self.redactor, self.formatter))
             try:
                 self.make_handler(line)
             except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)

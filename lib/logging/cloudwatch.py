@@ -40,7 +40,8 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
 * Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
   stderr, with the reason). ``snapshot()`` counters always satisfy
   ``enqueued == sent + to_fallback + dropped + pending``.
-* Thread-safe; fork-safe (a child process starts empty: it never re-sends its parent's buffer);
+* Thread-safe (the buffer has its own lock: a logging call does not take the handler's lock);
+  fork-safe (a child process starts empty: it never re-sends its parent's buffer);
   picklable as configuration only (the boto3 client is created lazily in the process using it),
   and every unpickle of the same configuration in a process returns the same sink (one flusher
   thread per process, however many tasks deserialise it).
@@ -53,16 +54,17 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import logging
+import operator
 import os
 import random
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -89,7 +91,7 @@ from lib.logging.base import (
     BaseLogger,
     JsonFormatter,
     PerProcess,
-    redact_record,
+    record_to_format,
     utf8_safe,
     warn_stderr,
 )
@@ -98,6 +100,7 @@ MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 262_144
+MIN_EVENT_BYTES = EVENT_OVERHEAD_BYTES + 4  # room for any one character
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 # connection-type failures: the endpoint did not answer (refused, reset, timed out)
 CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
@@ -148,6 +151,21 @@ _OPEN_SINKS = PerProcess()  # id -> sink holding events, closed at exit
 _EXIT_HOOKS = PerProcess()  # "registered" -> True once the exit hooks are in this process
 
 
+class _ThisProcess:
+    """This process's id, kept by a fork hook: the logging call compares it with the one a sink
+    started in instead of asking the system (os.getpid) every time."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):  # without it (Windows) there is no fork either
+    os.register_at_fork(after_in_child=_ThisProcess.forked)
+
+
 def endpoint_breaker(endpoint: str) -> EndpointBreaker:
     return _BREAKERS.get(endpoint, EndpointBreaker)
 
@@ -175,15 +193,22 @@ def _hook_exit() -> None:
     _EXIT_HOOKS.get("registered", register)
 
 
-@dataclass(frozen=True)
-class LogEvent:
+class LogEvent(NamedTuple):  # immutable, and cheaper to make than a frozen dataclass
     timestamp: int  # ms since the epoch
     seq: int  # insertion order, to keep ties stable
     message: str
     size: int  # UTF-8 bytes + 26
 
 
+# LogEvent(*fields) without the Python-level __new__ of a NamedTuple: the logging call's path
+_new_event = functools.partial(tuple.__new__, LogEvent)
+_TIME_ORDER = operator.itemgetter(0, 1)  # (timestamp, seq)
+_SIZE = operator.itemgetter(3)
+
+
 def event_size(message: str) -> int:
+    if message.isascii():  # one byte per character
+        return len(message) + EVENT_OVERHEAD_BYTES
     return len(message.encode("utf-8")) + EVENT_OVERHEAD_BYTES
 
 
@@ -192,7 +217,7 @@ def split_message(message: str, max_event_bytes: int = MAX_EVENT_BYTES) -> list[
     if not message:
         return [" "]
     limit = max_event_bytes - EVENT_OVERHEAD_BYTES
-    if limit < 4:
+    if max_event_bytes < MIN_EVENT_BYTES:
         raise ValueError("max_event_bytes is too small to hold a character")
     try:
         data = message.encode("utf-8")
@@ -222,20 +247,27 @@ def plan_batches(
     """Sort by time (stable) and cut into batches within the count, byte and 24 h limits."""
     batches: list[list[LogEvent]] = []
     current: list[LogEvent] = []
-    current_bytes = 0
-    for event in sorted(events, key=lambda e: (e.timestamp, e.seq)):
+    current_bytes = first = 0
+    for event in sorted(events, key=_TIME_ORDER):
+        timestamp, _, _, size = event
         if current and (
             len(current) >= max_events
-            or current_bytes + event.size > max_bytes
-            or event.timestamp - current[0].timestamp > max_span_ms
+            or current_bytes + size > max_bytes
+            or timestamp - first > max_span_ms
         ):
             batches.append(current)
             current, current_bytes = [], 0
+        if not current:
+            first = timestamp
         current.append(event)
-        current_bytes += event.size
+        current_bytes += size
     if current:
         batches.append(current)
     return batches
+
+
+def _bytes(events: list[LogEvent]) -> int:
+    return sum(map(_SIZE, events))
 
 
 class CloudwatchLogs(BaseLogger):
@@ -333,10 +365,10 @@ class CloudwatchLogs(BaseLogger):
 
     def _start_process_state(self) -> None:
         """Everything that must not cross a fork or a pickle: locks, buffer, client, thread."""
-        self._pid = os.getpid()
+        self._pid = _ThisProcess.pid
         self._lock = threading.Lock()
         self._send_lock = threading.RLock()
-        self._local = threading.local()
+        self._local = _ThreadState()
         self._buffer: list[LogEvent] = []
         self._buffer_bytes = 0
         self._seq = 0
@@ -372,7 +404,7 @@ class CloudwatchLogs(BaseLogger):
         )
 
     def _check_process(self) -> None:
-        if os.getpid() != self._pid:
+        if self._pid != _ThisProcess.pid:
             self._start_process_state()  # a forked child: start empty, never re-send
 
     def __reduce__(self):
@@ -465,18 +497,29 @@ class CloudwatchLogs(BaseLogger):
 
     # ------------------------------------------------------------------ logging.Handler
 
-    def handle(self, record: logging.LogRecord) -> bool:
-        # botocore's own records while this thread sends: never loop back into CloudWatch, and
-        # never wait for the handler lock that a flushing caller may hold
-        if getattr(self._local, "sending", False):
+    def handle(self, record: logging.LogRecord) -> Any:
+        # botocore's own records while this thread sends: never loop back into CloudWatch
+        if self._local.sending:
             return False
-        return super().handle(record)
+        if record.levelno in self._overridden_levels:  # a subclass's own level method
+            return super().handle(record)
+        # logging.Handler.handle (filter, then emit) without the handler's lock: emit needs
+        # none (the buffer has its own lock; a flush, its own), and a log call saves its cost
+        if self.filters:
+            accepted = self.filter(record)
+            if isinstance(accepted, logging.LogRecord):  # Python 3.12+: a filter may replace it
+                record = accepted
+            if not accepted:
+                return accepted
+        self.emit(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._check_process()
-            line = self.format(redact_record(record, self.redactor))  # as is if a Logger did
-            self.enqueue(line, int(record.created * 1000))
+            if self._pid != _ThisProcess.pid:
+                self._start_process_state()  # a forked child: start empty, never re-send
+            line = self.format(record_to_format(record, self.redactor, self.formatter))
+            self._enqueue(line, int(record.created * 1000))
         except Exception as error:
             self._count_failure(error)
 
@@ -487,45 +530,72 @@ class CloudwatchLogs(BaseLogger):
         """Buffer one message (split when oversized) for delivery."""
         self._check_process()
         timestamp = int(self._clock() * 1000) if timestamp_ms is None else timestamp_ms
-        pieces = split_message(message, self.max_message_bytes)
-        overflow: list[LogEvent] = []
+        self._enqueue(message, timestamp)
+
+    def _enqueue(self, message: str, timestamp: int) -> None:
+        if message.isascii():  # one byte per character: no need to encode it to count
+            size = len(message) + EVENT_OVERHEAD_BYTES
+        else:
+            try:
+                size = len(message.encode("utf-8")) + EVENT_OVERHEAD_BYTES
+            except UnicodeEncodeError:  # a lone surrogate: split_message makes it UTF-8
+                self._enqueue_pieces(message, timestamp)
+                return
+        if not message or size > self.max_message_bytes or self.max_message_bytes < MIN_EVENT_BYTES:
+            self._enqueue_pieces(message, timestamp)  # empty, or a split to make
+            return
+        # the common case, one event (split_message would return the message as it is)
         if not self._registered:
             self._register_open()
         with self._lock:
+            self._buffer.append(_new_event((timestamp, self._seq, message, size)))
+            self._seq += 1
+            self._buffer_bytes += size
+            overflow = self._take_if_closed() if self._closed else None
+            events, buffered = len(self._buffer), self._buffer_bytes
+        self._after_enqueue(overflow, events, buffered)
+
+    def _enqueue_pieces(self, message: str, timestamp: int) -> None:
+        pieces = split_message(message, self.max_message_bytes)
+        if not self._registered:
+            self._register_open()
+        with self._lock:
+            for piece in pieces:
+                size = event_size(piece)
+                self._buffer.append(_new_event((timestamp, self._seq, piece, size)))
+                self._seq += 1
+                self._buffer_bytes += size
             if len(pieces) > 1:
                 self._counters["split_messages"] += 1
-            for piece in pieces:
-                event = LogEvent(timestamp, self._seq, piece, event_size(piece))
-                self._seq += 1
-                self._counters["enqueued"] += 1
-                self._buffer.append(event)
-                self._buffer_bytes += event.size
-            if self._closed:
-                overflow, self._buffer, self._buffer_bytes = self._buffer, [], 0
-                self._counters["in_flight"] += len(overflow)
-            full = (
-                len(self._buffer) >= self.batch_size or self._buffer_bytes >= self.max_batch_bytes
-            )
-            over_cap = (
-                len(self._buffer) > self.max_buffer_events
-                or self._buffer_bytes > self.max_buffer_bytes
-            )
+            overflow = self._take_if_closed()
+            events, buffered = len(self._buffer), self._buffer_bytes
+        self._after_enqueue(overflow, events, buffered)
+
+    def _take_if_closed(self) -> list[LogEvent] | None:
+        """Under the lock: after the last flush of close(), what was just appended is taken
+        for the fallback (nothing stays in the buffer of a closed sink)."""
+        if not self._closed:
+            return None
+        overflow, self._buffer, self._buffer_bytes = self._buffer, [], 0
+        self._counters["in_flight"] += len(overflow)
+        return overflow
+
+    def _after_enqueue(self, overflow: list[LogEvent] | None, events: int, buffered: int) -> None:
         if overflow:
             self._to_fallback(overflow, "closed")
-            return
-        if not self.use_batches:
+        elif not self.use_batches:
             self.flush()
-            return
-        if over_cap:
+        elif events > self.max_buffer_events or buffered > self.max_buffer_bytes:
             self.flush()
             self._shed_over_cap()
-        elif self.flush_interval <= 0:
-            if full:  # no background thread: the caller sends full batches itself
+        elif events >= self.batch_size or buffered >= self.max_batch_bytes:  # a full batch
+            if self.flush_interval <= 0:  # no background thread: the caller sends it
                 self.flush(complete_only=True)
-        else:
-            self._ensure_thread()
-            if full:
+            elif not self._wake.is_set():  # wake the flusher (once, not on every call)
+                self._ensure_thread()
                 self._wake.set()
+        elif self._thread is None:
+            self._ensure_thread()
 
     def _shed_over_cap(self) -> None:
         with self._lock:
@@ -555,24 +625,23 @@ class CloudwatchLogs(BaseLogger):
         self._check_process()
         deadline = self._clock() + self.flush_deadline
         with self._send_lock:
-            with self._lock:
+            with self._lock:  # take the buffer; the logging calls wait only for this swap
                 if closing:  # with the last take: later events go to the fallback, none stay
                     self._closed = True
-                batches = plan_batches(self._buffer, self.batch_size, self.max_batch_bytes)
-                kept: list[LogEvent] = []
-                if complete_only and batches and not self._is_complete(batches[-1]):
-                    kept = batches.pop()
-                self._buffer = kept
-                self._buffer_bytes = sum(event.size for event in kept)
-                self._counters["in_flight"] += sum(len(batch) for batch in batches)
+                taken, self._buffer, self._buffer_bytes = self._buffer, [], 0
+                self._counters["in_flight"] += len(taken)
+            batches = plan_batches(taken, self.batch_size, self.max_batch_bytes)
+            if complete_only and batches and not self._is_complete(batches[-1]):
+                kept = batches.pop()  # a partial batch waits: back in front of newer events
+                with self._lock:
+                    self._buffer[:0] = kept
+                    self._buffer_bytes += _bytes(kept)
+                    self._counters["in_flight"] -= len(kept)
             for batch in batches:
                 self._deliver(batch, deadline)
 
     def _is_complete(self, batch: list[LogEvent]) -> bool:
-        return (
-            len(batch) >= self.batch_size
-            or sum(event.size for event in batch) >= self.max_batch_bytes
-        )
+        return len(batch) >= self.batch_size or _bytes(batch) >= self.max_batch_bytes
 
     def close(self) -> None:
         self._check_process()
@@ -663,7 +732,10 @@ class CloudwatchLogs(BaseLogger):
                         self.client.put_log_events,
                         logGroupName=self.log_group_name,
                         logStreamName=self.log_stream_name,
-                        logEvents=[{"timestamp": e.timestamp, "message": e.message} for e in batch],
+                        logEvents=[
+                            {"timestamp": timestamp, "message": message}
+                            for timestamp, _, message, _ in batch
+                        ],
                     )
                 except ClientError as error:
                     code = error_code(error)
@@ -825,8 +897,8 @@ class CloudwatchLogs(BaseLogger):
         too_old_to = info.get("tooOldLogEventEndIndex")  # exclusive
         expired_to = info.get("expiredLogEventEndIndex")  # exclusive
         rejected: dict[str, list[LogEvent]] = {}
-        accepted: list[LogEvent] = []
-        for index, event in enumerate(batch):
+        accepted: list[LogEvent] = [] if info else batch  # all accepted: no loop over them
+        for index, event in enumerate(batch if info else ()):
             if too_new_from is not None and index >= too_new_from:
                 rejected.setdefault("too_new", []).append(event)
             elif expired_to is not None and index < expired_to:
@@ -838,7 +910,7 @@ class CloudwatchLogs(BaseLogger):
         with self._lock:
             self._counters["sent"] += len(accepted)
             self._counters["in_flight"] -= len(accepted)
-            self._counters["bytes_sent"] += sum(event.size for event in accepted)
+            self._counters["bytes_sent"] += _bytes(accepted)
             for reason, events in rejected.items():
                 self._counters[f"rejected_{reason}"] += len(events)
         for reason, events in rejected.items():
@@ -894,20 +966,29 @@ class CloudwatchLogs(BaseLogger):
         self._check_process()
         with self._lock:
             figures = dict(self._counters)
+            figures["enqueued"] = self._seq  # one sequence number per event enqueued
             figures["pending"] = len(self._buffer) + figures.pop("in_flight")
             figures["buffered_bytes"] = self._buffer_bytes
         return figures
 
 
+class _ThreadState(threading.local):
+    """Per thread: whether it is sending for the sink. A class attribute gives the default, so
+    reading it in a thread that never set it costs no AttributeError (getattr with a default
+    on a threading.local raises and catches one: about a microsecond per logging call)."""
+
+    sending = False
+
+
 class _SendingScope:
     """Marks the current thread as sending, so records it causes are not re-enqueued."""
 
-    def __init__(self, local: threading.local) -> None:
+    def __init__(self, local: _ThreadState) -> None:
         self._local = local
         self._previous = False
 
     def __enter__(self) -> None:
-        self._previous = getattr(self._local, "sending", False)
+        self._previous = self._local.sending
         self._local.sending = True
 
     def __exit__(self, *exc_info: object) -> None:
