@@ -44,7 +44,7 @@ from jobs.xetra.transform import (
 )
 from lib.logging.executor import ExecutorLogConfig, task_logger
 from lib.logging.logger import Logger
-from lib.spark.io import observable, observed, write_partitions
+from lib.spark.io import job_description, observable, observed, write_partitions
 from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
 
@@ -216,7 +216,8 @@ def _log_partitions(
             )
 
     if figures:
-        spark.sparkContext.parallelize(figures, len(figures)).foreach(report)
+        with job_description(spark, "xetra: executors' log lines"):
+            spark.sparkContext.parallelize(figures, len(figures)).foreach(report)
 
 
 def _metrics(observation: Observation, what: str) -> dict[str, Any]:
@@ -264,7 +265,7 @@ def _report_pass(
         .select(*REPORT_COLUMNS)
     )
     values = [day.isoformat() for day in dates]
-    with observable(spark):  # its observations survive a date without rows
+    with observable(spark), job_description(spark, "xetra: read, parse, report"):
         write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
                          store=report_store)  # fmt: skip
     observed = _metrics(rows_seen, "rows read")
@@ -348,19 +349,20 @@ def run(
     else:
         quarantine = spark.createDataFrame([], QUARANTINE_SCHEMA)
     try:
-        quarantined = (
-            quarantine.groupBy("source_date", "reject_reason").count().collect()
-            if rejected_files
-            else []
-        )
-        write_partitions(
-            quarantine,
-            quarantine_uri,
-            "source_date",
-            request.fmt,
-            values=report_values,
-            store=ObjectStore.for_uri(quarantine_uri, aws),
-        )
+        with job_description(spark, "xetra: quarantine"):
+            quarantined = (
+                quarantine.groupBy("source_date", "reject_reason").count().collect()
+                if rejected_files
+                else []
+            )
+            write_partitions(
+                quarantine,
+                quarantine_uri,
+                "source_date",
+                request.fmt,
+                values=report_values,
+                store=ObjectStore.for_uri(quarantine_uri, aws),
+            )
     finally:
         quarantine.unpersist()
 

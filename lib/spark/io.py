@@ -205,6 +205,19 @@ def _write(
 
 
 @contextmanager
+def job_description(spark: SparkSession, text: str) -> Iterator[None]:
+    """The Spark jobs started inside are described as `text` (Spark's UI, event log, the
+    bench's stage table); the previous description is restored after."""
+    context = spark.sparkContext
+    previous = context.getLocalProperty("spark.job.description")
+    context.setJobDescription(text)
+    try:
+        yield
+    finally:
+        context.setJobDescription(previous)  # type: ignore[arg-type]
+
+
+@contextmanager
 def observable(spark: SparkSession) -> Iterator[None]:
     """Actions inside keep every observed node of their plan: adaptive execution does not
     replace the plan above a stage that turned out empty (AQEPropagateEmptyRelation), which
