@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Literal
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
@@ -56,11 +56,10 @@ def _uses_s3a_committer(spark: SparkSession, uri: str) -> bool:
 
 
 @contextmanager
-def _commit_protocol(spark: SparkSession, protocol: str) -> Iterator[None]:
-    """Temporarily use another commit protocol (a runtime SQL setting) for one write."""
-    key = "spark.sql.sources.commitProtocolClass"
+def _runtime_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
+    """Temporarily set a runtime SQL setting of the session (restored, or unset, after)."""
     previous = spark.conf.get(key, None)
-    spark.conf.set(key, protocol)
+    spark.conf.set(key, value)
     try:
         yield
     finally:
@@ -68,6 +67,11 @@ def _commit_protocol(spark: SparkSession, protocol: str) -> Iterator[None]:
             spark.conf.unset(key)
         else:
             spark.conf.set(key, previous)
+
+
+def _commit_protocol(spark: SparkSession, protocol: str) -> AbstractContextManager[None]:
+    """Temporarily use another commit protocol for one write."""
+    return _runtime_conf(spark, "spark.sql.sources.commitProtocolClass", protocol)
 
 
 def _spark_string_literal(text: str) -> str:
@@ -217,25 +221,15 @@ def job_description(spark: SparkSession, text: str) -> Iterator[None]:
         context.setJobDescription(previous)  # type: ignore[arg-type]
 
 
-@contextmanager
-def observable(spark: SparkSession) -> Iterator[None]:
+def observable(spark: SparkSession) -> AbstractContextManager[None]:
     """Actions inside keep every observed node of their plan: adaptive execution does not
     replace the plan above a stage that turned out empty (AQEPropagateEmptyRelation), which
     would drop the observations of the stages below it with it (Spark 3.5)."""
     key = "spark.sql.adaptive.optimizer.excludedRules"
-    previous = spark.conf.get(key, None)
-    rules = [rule for rule in (previous or "").split(",") if rule]
+    rules = [rule for rule in (spark.conf.get(key, None) or "").split(",") if rule]
     if AQE_EMPTY_RELATION_RULE in rules:
-        yield
-        return
-    spark.conf.set(key, ",".join([*rules, AQE_EMPTY_RELATION_RULE]))
-    try:
-        yield
-    finally:
-        if previous is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, previous)
+        return nullcontext()
+    return _runtime_conf(spark, key, ",".join([*rules, AQE_EMPTY_RELATION_RULE]))
 
 
 def observed(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import pickle
 import threading
 import time
-import uuid
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
@@ -25,43 +22,7 @@ from lib.logging.cloudwatch import (
     plan_batches,
     split_message,
 )
-
-GROUP = "/datalake-etl/test"
-
-
-@pytest.fixture
-def logs_client(moto_server):
-    return boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="eu-west-1")
-
-
-@pytest.fixture
-def make_sink(moto_server, logs_client):
-    """Sinks on moto, checked at teardown: the counter identity holds after every test."""
-    sinks: list[CloudwatchLogs] = []
-
-    def make(stream: str | None = None, create: bool = True, **options) -> CloudwatchLogs:
-        options.setdefault("flush_interval", 0)
-        options.setdefault("botocore_max_attempts", 1)
-        options.setdefault("fallback", io.StringIO())
-        sink = CloudwatchLogs(
-            region="eu-west-1",
-            log_group_name=GROUP,
-            log_stream_name=stream or f"s-{uuid.uuid4().hex[:8]}",
-            endpoint_url=moto_server.endpoint_url,
-            **options,
-        )
-        if create:
-            sink.create_log_group(retention_days=7)
-            sink.create_log_stream()
-        sinks.append(sink)
-        return sink
-
-    yield make
-    for sink in sinks:
-        figures = sink.snapshot()
-        assert figures["enqueued"] == (
-            figures["sent"] + figures["to_fallback"] + figures["dropped"] + figures["pending"]
-        ), figures
+from tests.lib.logging import GROUP, in_threads
 
 
 def count_puts(sink: CloudwatchLogs) -> list[int]:
@@ -390,11 +351,7 @@ def test_eight_threads_of_2000_events_arrive_exactly(make_sink, logs_client):
         for index in range(2000):
             logger.info("t%d-%d", thread, index)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, 8)
     sink.close()
     stored = stored_messages(logs_client, sink.log_stream_name)
     assert len(stored) == 16_000

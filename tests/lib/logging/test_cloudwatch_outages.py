@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 from lib.logging.cloudwatch import CloudwatchLogs, EndpointUnavailable
+from tests.lib.logging import balanced
 from tooling.local.outages import (
     EXPIRED_TOKEN,
     ScriptedEndpoint,
@@ -39,14 +40,6 @@ def credentials(monkeypatch):
         "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():  # fmt: skip
         monkeypatch.setenv(key, value)
-
-
-def balanced(sink: CloudwatchLogs) -> dict[str, int]:
-    figures = sink.snapshot()
-    assert figures["enqueued"] == (
-        figures["sent"] + figures["to_fallback"] + figures["dropped"] + figures["pending"]
-    ), figures
-    return figures
 
 
 def reasons(sink: CloudwatchLogs) -> list[str]:

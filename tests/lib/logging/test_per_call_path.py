@@ -8,11 +8,8 @@ the long way, or checks the result the long way gave.
 
 from __future__ import annotations
 
-import io
 import logging
 import random
-import threading
-import uuid
 
 import boto3
 import pytest
@@ -20,8 +17,7 @@ import pytest
 from lib.logging.base import record_to_format, redact_record
 from lib.logging.cloudwatch import EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES, CloudwatchLogs
 from lib.redact import _RULES, REDACTED, Redactor
-
-GROUP = "/datalake-etl/per-call"
+from tests.lib.logging import GROUP, in_threads
 
 
 def redacted_the_long_way(text: str, masked: tuple[str, ...] = ()) -> str:
@@ -133,31 +129,15 @@ def test_only_an_unchanged_plain_message_skips_the_copy():
 
 
 @pytest.fixture
-def sink_on_moto(moto_server):
-    made: list[CloudwatchLogs] = []
+def sink_on_moto(make_sink):
+    """make_sink's sinks, formatting the message alone (as the bench's)."""
 
     def make(**options) -> CloudwatchLogs:
-        options.setdefault("flush_interval", 0)
-        sink = CloudwatchLogs(
-            region="eu-west-1",
-            log_group_name=GROUP,
-            log_stream_name=f"s-{uuid.uuid4().hex[:8]}",
-            endpoint_url=moto_server.endpoint_url,
-            fallback=io.StringIO(),
-            **options,
-        )
+        sink = make_sink(**options)
         sink.setFormatter(logging.Formatter("%(message)s"))
-        sink.create_log_group()
-        sink.create_log_stream()
-        made.append(sink)
         return sink
 
-    yield make
-    for sink in made:
-        figures = sink.snapshot()
-        assert figures["enqueued"] == (
-            figures["sent"] + figures["to_fallback"] + figures["dropped"] + figures["pending"]
-        ), figures
+    return make
 
 
 def stored(moto_server, stream: str) -> list[str]:
@@ -206,11 +186,7 @@ def test_threads_logging_through_a_standard_logger_arrive_exactly(sink_on_moto, 
         for index in range(1500):
             logger.info("t%d-%04d", thread, index)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, 6)
     sink.close()
     client = boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="eu-west-1")
     seen: list[str] = []
