@@ -164,7 +164,10 @@ def run_job(job: JobSpec, argv: list[str] | None = None, one_run_per_process: bo
 
         owns_session = SparkSession.getActiveSession() is None
         factory = SparkFactory.from_config(config)
-        if one_run_per_process and job.spark_uses is not None:
+        from pyspark import SparkContext
+
+        # narrowed only in a process whose JVM this run starts (its class path is then fixed)
+        if one_run_per_process and job.spark_uses is not None and SparkContext._gateway is None:
             factory = factory.for_run(*job.spark_uses(request))
         try:
             spark = factory.create_session(
