@@ -158,14 +158,13 @@ def run_job(job: JobSpec, argv: list[str] | None = None, one_run_per_process: bo
 
     spark, owns_session = None, False
     if job.needs_spark(args):
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
 
         from lib.spark import SparkFactory, SparkSetupError
 
         owns_session = SparkSession.getActiveSession() is None
         factory = SparkFactory.from_config(config)
-        from pyspark import SparkContext
-
         # narrowed only in a process whose JVM this run starts (its class path is then fixed)
         if one_run_per_process and job.spark_uses is not None and SparkContext._gateway is None:
             factory = factory.for_run(*job.spark_uses(request))

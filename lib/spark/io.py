@@ -144,8 +144,7 @@ def write_partitions(
         raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
     spark = frame.sparkSession
     if values is None:  # the partitions are those the frame holds: one pass to find them
-        distinct = [row[0] for row in frame.select(partition_column).distinct().collect()]
-        typed = {partition_text(value): value for value in distinct}  # booleans stay booleans
+        typed = _partitions_held(frame, partition_column)
         present = sorted(typed)
         if not present:
             return []
@@ -157,18 +156,23 @@ def write_partitions(
         written = Observation()
         frame = frame.observe(written, _partition_texts(partition_column).alias("partitions"))
     values = sorted(typed)
-    with observable(spark):  # the write's observation survives an empty frame
+    with observable(spark):  # every observation in the frame's plan survives an empty stage
         _write(frame, uri, partition_column, fmt, typed)
     if written is not None:
         metrics = observed(written)
         if metrics is None:  # Spark's optimizer removed the observation: count the partitions
-            distinct = frame.select(partition_column).distinct().collect()
-            present = sorted({partition_text(row[0]) for row in distinct})
+            present = sorted(_partitions_held(frame, partition_column))
         else:
             present = sorted(json.loads(metrics["partitions"]))
     if fmt == "parquet":
         _clear(store, partition_column, [value for value in values if value not in present])
     return present
+
+
+def _partitions_held(frame: DataFrame, column: str) -> dict[str, Any]:
+    """The partition values `frame` holds, by folder text (booleans stay booleans): one pass."""
+    distinct = [row[0] for row in frame.select(column).distinct().collect()]
+    return {partition_text(value): value for value in distinct}
 
 
 def _write(
