@@ -32,13 +32,14 @@ from jobs.xetra.transform import (
     REPORT_SCHEMA,
     SOURCE_COLUMNS,
     daily_figures,
-    daily_metrics,
+    date_totals,
     dedupe_trades,
     parse_trades,
-    partition_metrics,
+    partition_files,
     quarantine_rows,
     read_metrics,
     with_change,
+    with_date_totals,
     with_file_date,
     with_input_partition,
 )
@@ -177,33 +178,38 @@ def _date_filter(column: str, dates: Iterable[date]) -> Any:
 
 @dataclass(frozen=True)
 class PartitionFigures:
-    """What one input partition of the reading stage held (for the executors' log lines)."""
+    """What one input partition of the reading stage held of the run's dates (for the
+    executors' log lines)."""
 
     partition: int
     files: int
-    rows_parsed: int
     rows_quarantined: int
 
 
-def partition_figures(observed: Mapping[str, Any], partitions: int) -> list[PartitionFigures]:
-    """The figures of each partition from the metrics of transform.partition_metrics."""
-    files: dict[int, int] = defaultdict(int)
+def partition_figures(
+    observed: Mapping[str, Any], quarantined: Iterable[Any]
+) -> list[PartitionFigures]:
+    """Per input partition: the run's files it read (observed during the pass) and their rows
+    quarantined (counted on the quarantine, per file)."""
+    rejected_in: dict[str, int] = defaultdict(int)
+    for row in quarantined:
+        rejected_in[row["source_file"]] += row["count"]
+    files: dict[int, list[str]] = defaultdict(list)
     for pair in json.loads(observed["partition_files"]):
-        files[pair["p"]] += 1
+        files[pair["p"]].append(pair["f"])
     return [
-        PartitionFigures(index, files[index], observed[f"rows:{index}"],
-                         observed[f"rejected:{index}"])
-        for index in range(partitions)
-    ]  # fmt: skip
+        PartitionFigures(index, len(names), sum(rejected_in[name] for name in names))
+        for index, names in sorted(files.items())
+    ]
 
 
 def _log_partitions(
     spark: SparkSession, figures: list[PartitionFigures], log_config: ExecutorLogConfig
 ) -> None:
-    """Executors report per-partition figures (files, rows parsed, quarantined) to CloudWatch.
+    """Executors report per-partition figures (files read, rows quarantined) to CloudWatch.
 
-    The figures were counted while the rows were read (DataFrame.observe): one small task per
-    partition logs them, instead of a second pass over the rows."""
+    The figures were counted while the rows were read (DataFrame.observe) and on the
+    quarantine: one small task per partition logs them, instead of a second pass over the rows."""
 
     def report(figure: PartitionFigures) -> None:
         with task_logger(log_config) as log:
@@ -211,7 +217,6 @@ def _log_partitions(
                 "partition parsed",
                 partition=figure.partition,
                 files=figure.files,
-                rows_parsed=figure.rows_parsed,
                 rows_quarantined=figure.rows_quarantined,
             )
 
@@ -241,19 +246,19 @@ def _report_pass(
     report_uri: str,
     report_store: ObjectStore,
     per_partition: bool,
-) -> tuple[dict[str, Any], dict[str, Any], list[PartitionFigures]]:
-    """The one pass over the CSVs: the report's write. The row counts (read and good rows per
-    date, per input partition) and the files with rejected rows are observed on the way (the
-    parse is not cached), and so are the daily figures' counts (used, duplicates, rows).
-    Returns (read metrics, daily metrics, partition figures)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one pass over the CSVs: the report's write. The run's rows read and good, the files
+    with rejected rows (and, for the executors' log lines, which partition read which file)
+    are observed on the way (the parse is not cached), and so are the daily figures' totals
+    per date (trades used, good rows they came from, report rows).
+    Returns (read metrics, daily metrics)."""
     raw = read_sources(spark, request.source, data_files)
     parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
     rows_seen, daily_seen = Observation("xetra_rows"), Observation("xetra_daily")
-    partitions = raw.rdd.getNumPartitions() if per_partition else 0
     metrics = read_metrics(dates)
-    if partitions:
+    if per_partition:
         parsed = parsed.transform(with_input_partition)
-        metrics += partition_metrics(partitions)
+        metrics.append(partition_files(dates))
     good = parsed.observe(rows_seen, *metrics).where(F.col("reject_reason").isNull())
     report = (
         good.transform(dedupe_trades)
@@ -261,17 +266,15 @@ def _report_pass(
         .transform(with_change(settings.lookback_days))
         .where(_date_filter("trade_date", dates))
         .repartition("trade_date")  # one file per date
-        .observe(daily_seen, *daily_metrics(dates))
+        .transform(with_date_totals)
+        .observe(daily_seen, date_totals())
         .select(*REPORT_COLUMNS)
     )
     values = [day.isoformat() for day in dates]
-    # write_partitions keeps this plan's observations when a stage turns out empty
     with job_description(spark, "xetra: read, parse, report"):
         write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
                          store=report_store)  # fmt: skip
-    observed = _metrics(rows_seen, "rows read")
-    figures = partition_figures(observed, partitions) if partitions else []
-    return observed, _metrics(daily_seen, "daily figures"), figures
+    return _metrics(rows_seen, "rows read"), _metrics(daily_seen, "daily figures")
 
 
 def run(
@@ -315,7 +318,7 @@ def run(
 
     report_store = ObjectStore.for_uri(report_uri, aws)
     if data_files:
-        observed, used, partitions = _report_pass(
+        observed, daily = _report_pass(
             spark,
             request,
             settings,
@@ -325,17 +328,11 @@ def run(
             report_store,
             log_config is not None,
         )
-    else:  # nothing to read: every count is 0 (Spark drops observations over no rows)
-        observed = {"rejected_files": "[]"} | {
-            f"{what}:{day.isoformat()}": 0 for day in dates for what in ("read", "good")
-        }
-        used = {f"{what}:{day.isoformat()}": 0 for day in dates
-                for what in ("used", "good_used", "report_rows")}  # fmt: skip
-        partitions = []
+    else:  # nothing to read: nothing counted (Spark drops observations over no rows)
+        observed = {"read": 0, "good": 0, "rejected_files": "[]", "partition_files": "[]"}
+        daily = {"per_date": "[]"}
         write_partitions(spark.createDataFrame([], REPORT_SCHEMA), report_uri, "trade_date",
                          request.fmt, values=report_values, store=report_store)  # fmt: skip
-    if log_config is not None:
-        _log_partitions(spark, partitions, log_config)
 
     # The quarantine: only the files that had rejected rows are read again, with the same rules.
     rejected_files = _rejected_files(observed, run_files)
@@ -352,7 +349,9 @@ def run(
     try:
         with job_description(spark, "xetra: quarantine"):
             quarantined = (
-                quarantine.groupBy("source_date", "reject_reason").count().collect()
+                quarantine.groupBy("source_date", "source_file", "reject_reason")
+                .count()
+                .collect()
                 if rejected_files
                 else []
             )
@@ -367,7 +366,9 @@ def run(
     finally:
         quarantine.unpersist()
 
-    per_date = _accounting(observed, used, quarantined, dates)
+    if log_config is not None:
+        _log_partitions(spark, partition_figures(observed, quarantined), log_config)
+    per_date = _accounting(observed, daily, quarantined, dates)
     for day in dates:
         figures = per_date[day.isoformat()]
         state.put(
@@ -404,43 +405,47 @@ def read_report(spark: SparkSession, target: str, fmt: str = "parquet") -> DataF
 
 def _accounting(
     read: Mapping[str, Any],
-    used: Mapping[str, Any],
+    daily: Mapping[str, Any],
     quarantined: list[Any],
     dates: list[date],
 ) -> dict[str, dict[str, Any]]:
-    """Per date figures from independent counts: rows read and good rows (counted during the
-    parse), rows quarantined by reason (counted on the quarantine, read again from the files
-    with rejected rows) and rows used/duplicates (counted on the de-duplicated figures).
-    Rows read must be exactly good + quarantined, and good rows exactly used + duplicates."""
+    """Per date figures from independent counts: rows read and good rows of the run's dates
+    (counted during the parse), rows used and the good rows they came from per date (counted
+    on the de-duplicated daily figures) and rows quarantined per date and reason (counted on
+    the quarantine, read again from the files with rejected rows). The rows read must be
+    exactly good + quarantined, and the good rows exactly used + duplicates; a date's rows read
+    are its good rows used or duplicate plus its rows quarantined."""
+    totals = {entry["date"]: entry for entry in json.loads(daily["per_date"])}
     per_date: dict[str, dict[str, Any]] = {}
     for day in (d.isoformat() for d in dates):
-        good = read[f"good:{day}"]
+        figures = totals.get(day, {"used": 0, "good": 0, "rows": 0})
         per_date[day] = {
-            "read": read[f"read:{day}"],
-            "used": used[f"used:{day}"],
-            "duplicates": used[f"good_used:{day}"] - used[f"used:{day}"],
+            "read": figures["good"],
+            "used": figures["used"],
+            "duplicates": figures["good"] - figures["used"],
             "quarantined": 0,
             "quarantined_by_reason": {},
-            "report_rows": used[f"report_rows:{day}"],
+            "report_rows": figures["rows"],
         }
-        per_date[day]["_good"] = good
     for row in quarantined:
         figures = per_date[row["source_date"]]
+        figures["read"] += row["count"]
         figures["quarantined"] += row["count"]
         reasons = figures["quarantined_by_reason"]
         reasons[row["reject_reason"]] = reasons.get(row["reject_reason"], 0) + row["count"]
-    for day, figures in per_date.items():
-        good = figures.pop("_good")
-        if figures["read"] != good + figures["quarantined"]:
-            raise XetraJobError(
-                f"row accounting does not add up for {day}: {figures['read']} rows read, "
-                f"{good} good + {figures['quarantined']} quarantined"
-            )
-        if good != figures["used"] + figures["duplicates"]:
-            raise XetraJobError(
-                f"row accounting does not add up for {day}: {good} good rows read, "
-                f"{figures['used']} used + {figures['duplicates']} duplicates"
-            )
+    good = sum(entry["good"] for entry in totals.values())
+    quarantined_rows = sum(row["count"] for row in quarantined)
+    if read["read"] != read["good"] + quarantined_rows:
+        raise XetraJobError(
+            f"row accounting does not add up: {read['read']} rows read, "
+            f"{read['good']} good + {quarantined_rows} quarantined"
+        )
+    if read["good"] != good:
+        raise XetraJobError(
+            f"row accounting does not add up: {read['good']} good rows read, "
+            f"{good} used or duplicate in the daily figures"
+        )
+    for figures in per_date.values():
         figures["quarantined_by_reason"] = dict(sorted(figures["quarantined_by_reason"].items()))
     return per_date
 

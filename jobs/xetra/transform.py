@@ -286,22 +286,21 @@ def quarantine_rows(parsed: DataFrame) -> DataFrame:
 
 def read_metrics(dates: Sequence[date]) -> list[Column]:
     """Aggregates for ``DataFrame.observe`` over parsed rows (computed during the pass that
-    needs the rows anyway, not by a pass of their own): per source date in `dates`, the rows
-    read (``read:<date>``) and the good ones (``good:<date>``); and ``rejected_files``, the
-    names of the files of those dates that have rejected rows (a JSON list)."""
-    metrics = []
+    needs the rows anyway, not by a pass of their own), over the rows of source dates `dates`:
+    rows read (``read``), good rows (``good``) and ``rejected_files``, the names of the files
+    with rejected rows (a JSON list).
+
+    Totals, not one count per date: each aggregate is evaluated on every row, so per-date counts
+    would cost rows x dates (a first run over years of dates would take hours). The per-date
+    figures come from the daily figures and the quarantine (see :func:`date_totals`)."""
+    in_dates = F.col("file_date").isin(list(dates))
     good = F.col("reject_reason").isNull()
-    for day in dates:
-        on_day = F.col("file_date") == F.lit(day)
-        metrics += [
-            F.count_if(on_day).alias(f"read:{day.isoformat()}"),
-            F.count_if(on_day & good).alias(f"good:{day.isoformat()}"),
-        ]
     name = F.substring_index("source_file", "/", -1)
-    rejected_in_dates = F.col("file_date").isin(list(dates)) & ~good
-    rejected_files = F.to_json(F.collect_set(F.when(rejected_in_dates, name)))
-    metrics.append(rejected_files.alias("rejected_files"))
-    return metrics
+    return [
+        F.count_if(in_dates).alias("read"),
+        F.count_if(in_dates & good).alias("good"),
+        F.to_json(F.collect_set(F.when(in_dates & ~good, name))).alias("rejected_files"),
+    ]
 
 
 def with_input_partition(parsed: DataFrame) -> DataFrame:
@@ -309,38 +308,39 @@ def with_input_partition(parsed: DataFrame) -> DataFrame:
     return parsed.withColumn("input_partition", F.spark_partition_id())
 
 
-def partition_metrics(partitions: int) -> list[Column]:
-    """Aggregates for ``DataFrame.observe`` over parsed rows with ``input_partition``: per
-    partition, rows (``rows:<i>``) and rejected rows (``rejected:<i>``); ``partition_files``,
-    the (partition, file) pairs seen (a JSON list of {p, f})."""
-    index = F.col("input_partition")
-    rejected = F.col("reject_reason").isNotNull()
-    metrics = []
-    for partition in range(partitions):
-        here = index == F.lit(partition)
-        metrics += [
-            F.count_if(here).alias(f"rows:{partition}"),
-            F.count_if(here & rejected).alias(f"rejected:{partition}"),
-        ]
-    pairs = F.struct(index.alias("p"), F.col("source_file").alias("f"))
-    metrics.append(F.to_json(F.collect_set(pairs)).alias("partition_files"))
-    return metrics
+def partition_files(dates: Sequence[date]) -> Column:
+    """An aggregate for ``DataFrame.observe`` over parsed rows with ``input_partition``:
+    ``partition_files``, the (input partition, file) pairs of the files of `dates` (a JSON
+    list of {p, f})."""
+    pair = F.struct(F.col("input_partition").alias("p"), F.col("source_file").alias("f"))
+    in_dates = F.col("file_date").isin(list(dates))
+    return F.to_json(F.collect_set(F.when(in_dates, pair))).alias("partition_files")
 
 
-def daily_metrics(dates: Sequence[date]) -> list[Column]:
-    """Aggregates for ``DataFrame.observe`` over daily figures: per trading date in `dates`,
-    trades used (``used:<date>``), good rows they came from (``good_used:<date>``: used +
-    duplicates) and report rows (``report_rows:<date>``)."""
-    metrics = []
-    for day in dates:
-        on_day = F.col("trade_date") == F.lit(day)
-        metrics += [
-            F.coalesce(F.sum(F.when(on_day, F.col("trades_used"))), F.lit(0)).alias(
-                f"used:{day.isoformat()}"
-            ),
-            F.coalesce(F.sum(F.when(on_day, F.col("trades_read"))), F.lit(0)).alias(
-                f"good_used:{day.isoformat()}"
-            ),
-            F.count_if(on_day).alias(f"report_rows:{day.isoformat()}"),
-        ]
-    return metrics
+def with_date_totals(daily: DataFrame) -> DataFrame:
+    """Daily figures plus their date's totals on every row: ``date_used`` (trades used),
+    ``date_good`` (good rows they came from: used + duplicates), ``date_rows`` (report rows).
+
+    A window over ``trade_date``: on figures already clustered by date (the report's
+    ``repartition("trade_date")``) it adds no shuffle, and its sort is the one the
+    partitioned write needs anyway."""
+    by_date = Window.partitionBy("trade_date")
+    return daily.withColumns(
+        {
+            "date_used": F.sum("trades_used").over(by_date),
+            "date_good": F.sum("trades_read").over(by_date),
+            "date_rows": F.count(F.lit(1)).over(by_date),
+        }
+    )
+
+
+def date_totals() -> Column:
+    """An aggregate for ``DataFrame.observe`` over :func:`with_date_totals`' rows: ``per_date``,
+    one {date, used, good, rows} per trading date (a JSON list, as many entries as dates)."""
+    totals = F.struct(
+        F.col("trade_date").cast(StringType()).alias("date"),
+        F.col("date_used").alias("used"),
+        F.col("date_good").alias("good"),
+        F.col("date_rows").alias("rows"),
+    )
+    return F.to_json(F.collect_set(totals)).alias("per_date")

@@ -14,13 +14,14 @@ from pyspark.sql.types import DateType, DoubleType, LongType, StringType
 from jobs.xetra.transform import (
     REPORT_COLUMNS,
     daily_figures,
-    daily_metrics,
     daily_report,
+    date_totals,
     dedupe_trades,
     parse_trades,
-    partition_metrics,
+    partition_files,
     quarantine_rows,
     read_metrics,
+    with_date_totals,
     with_input_partition,
 )
 from lib.spark.io import observed
@@ -103,11 +104,11 @@ def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
     assert kept.currency == "EUR"
     day = dt.date(2017, 7, 3)
     read = observe(parsed, read_metrics([day]))
-    assert (read["read:2017-07-03"], read["good:2017-07-03"]) == (5, 4)
+    assert (read["read"], read["good"]) == (5, 4)
     assert json.loads(read["rejected_files"]) == ["2017-07-03_BINS_XETR08.csv"]
-    used = observe(trades.transform(daily_figures), daily_metrics([day]))
-    assert (used["used:2017-07-03"], used["good_used:2017-07-03"]) == (2, 4)
-    assert used["report_rows:2017-07-03"] == 1
+    daily = trades.transform(daily_figures).repartition("trade_date").transform(with_date_totals)
+    used = observe(daily, [date_totals()])
+    assert json.loads(used["per_date"]) == [{"date": "2017-07-03", "used": 2, "good": 4, "rows": 1}]
 
 
 def observe(frame, metrics):
@@ -117,26 +118,37 @@ def observe(frame, metrics):
     return observed(seen, timeout_seconds=30)
 
 
-def test_metrics_of_dates_without_rows_are_zero_and_other_dates_are_not_counted(raw_rows):
+def test_rows_of_other_dates_are_not_counted(raw_rows):
     parsed = raw_rows([{}, {"Time": "08:01", "MinPrice": "-3"}]).transform(parse_trades)
+    parsed = parsed.transform(with_input_partition)
     other = dt.date(2017, 7, 4)
-    read = observe(parsed, read_metrics([other]))
-    assert (read["read:2017-07-04"], read["good:2017-07-04"]) == (0, 0)
+    read = observe(parsed, read_metrics([other]) + [partition_files([other])])
+    assert (read["read"], read["good"]) == (0, 0)
     assert json.loads(read["rejected_files"]) == []  # the rejected row is of another date
-    used = observe(parsed.transform(dedupe_trades).transform(daily_figures), daily_metrics([other]))
-    assert used == {"used:2017-07-04": 0, "good_used:2017-07-04": 0, "report_rows:2017-07-04": 0}
+    assert json.loads(read["partition_files"]) == []
 
 
-def test_partition_metrics_count_rows_rejects_and_files_of_each_input_partition(raw_rows):
+def test_date_totals_hold_one_entry_per_date_whatever_the_partitioning(raw_rows):
+    rows = [{}, {"Time": "08:01"}, {"ISIN": "DE0007100000"}, {"Time": "08:01", "_file_hour": 9}]
+    rows += [{"Date": "2017-07-04", "_file_day": "2017-07-04"}]
+    daily = raw_rows(rows).transform(parse_trades).transform(dedupe_trades)
+    daily = daily.transform(daily_figures).repartition(3, "trade_date")
+    used = observe(daily.transform(with_date_totals), [date_totals()])
+    assert sorted(json.loads(used["per_date"]), key=lambda entry: entry["date"]) == [
+        {"date": "2017-07-03", "used": 3, "good": 4, "rows": 2},
+        {"date": "2017-07-04", "used": 1, "good": 1, "rows": 1},
+    ]
+
+
+def test_partition_files_pair_each_file_with_the_partition_that_read_it(raw_rows):
     parsed = (
         raw_rows([{}, {"_file_hour": 9}, {"Time": "08:01", "MinPrice": "-3"}])
         .repartition(1)
         .transform(parse_trades)
         .transform(with_input_partition)
     )
-    seen = observe(parsed, partition_metrics(1))
-    assert (seen["rows:0"], seen["rejected:0"]) == (3, 1)
-    assert len(json.loads(seen["partition_files"])) == 2
+    seen = observe(parsed, [partition_files([dt.date(2017, 7, 3)])])
+    assert sorted(pair["p"] for pair in json.loads(seen["partition_files"])) == [0, 0]
 
 
 def test_the_kept_duplicate_does_not_depend_on_row_order(raw_rows):
