@@ -349,9 +349,7 @@ def run(
     try:
         with job_description(spark, "xetra: quarantine"):
             quarantined = (
-                quarantine.groupBy("source_date", "source_file", "reject_reason")
-                .count()
-                .collect()
+                quarantine.groupBy("source_date", "source_file", "reject_reason").count().collect()
                 if rejected_files
                 else []
             )

@@ -122,7 +122,7 @@ def test_rows_of_other_dates_are_not_counted(raw_rows):
     parsed = raw_rows([{}, {"Time": "08:01", "MinPrice": "-3"}]).transform(parse_trades)
     parsed = parsed.transform(with_input_partition)
     other = dt.date(2017, 7, 4)
-    read = observe(parsed, read_metrics([other]) + [partition_files([other])])
+    read = observe(parsed, [*read_metrics([other]), partition_files([other])])
     assert (read["read"], read["good"]) == (0, 0)
     assert json.loads(read["rejected_files"]) == []  # the rejected row is of another date
     assert json.loads(read["partition_files"]) == []
