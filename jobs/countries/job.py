@@ -25,7 +25,7 @@ from lib.http.sources import ApiSourceConfig
 from lib.landing import LandingRun, manifest_part_uris, read_manifest
 from lib.logging.logger import Logger
 from lib.runner import JobFailed
-from lib.spark.io import write_partitions
+from lib.spark.io import empty_frame, write_partitions
 from lib.storage import ObjectStore, join_uri, spark_uri
 
 SOURCE = "restcountries"
@@ -129,7 +129,7 @@ def read_landed(spark: SparkSession, raw: ObjectStore, extraction_date: date) ->
     manifest = read_manifest(raw, SOURCE, "alpha", extraction_date)
     uris = [spark_uri(uri) for uri in manifest_part_uris(manifest)]
     if not uris:
-        return spark.createDataFrame([], RECORD_SCHEMA).withColumn("source_file", F.lit(""))
+        return empty_frame(spark, RECORD_SCHEMA).withColumn("source_file", F.lit(""))
     return (
         spark.read.schema(RECORD_SCHEMA)
         .option("multiLine", True)

@@ -45,7 +45,7 @@ from jobs.xetra.transform import (
 )
 from lib.logging.executor import ExecutorLogConfig, task_logger
 from lib.logging.logger import Logger
-from lib.spark.io import job_description, observed, write_partitions
+from lib.spark.io import empty_frame, job_description, observed, write_partitions
 from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
 
@@ -156,7 +156,7 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
     """
     uris = [spark_uri(join_uri(source_root, item.key)) for item in files]
     if not uris:
-        return spark.createDataFrame([], RAW_SCHEMA).withColumn("source_file", F.lit(""))
+        return empty_frame(spark, RAW_SCHEMA).withColumn("source_file", F.lit(""))
     raw = spark.read.csv(
         uris,
         schema=RAW_SCHEMA,
@@ -331,7 +331,7 @@ def run(
     else:  # nothing to read: nothing counted (Spark drops observations over no rows)
         observed = {"read": 0, "good": 0, "rejected_files": "[]", "partition_files": "[]"}
         daily = {"per_date": "[]"}
-        write_partitions(spark.createDataFrame([], REPORT_SCHEMA), report_uri, "trade_date",
+        write_partitions(empty_frame(spark, REPORT_SCHEMA), report_uri, "trade_date",
                          request.fmt, values=report_values, store=report_store)  # fmt: skip
 
     # The quarantine: only the files that had rejected rows are read again, with the same rules.
@@ -345,7 +345,7 @@ def run(
             .transform(quarantine_rows)
         ).persist(StorageLevel.MEMORY_AND_DISK)
     else:
-        quarantine = spark.createDataFrame([], QUARANTINE_SCHEMA)
+        quarantine = empty_frame(spark, QUARANTINE_SCHEMA)
     try:
         with job_description(spark, "xetra: quarantine"):
             quarantined = (

@@ -15,7 +15,9 @@ Re-running a write for the same partition values gives the same table (idempoten
   (``partitionOverwriteMode=dynamic``) through the platform's commit protocol (EMR's
   S3-optimized one), or Spark's default one for local ``file://`` paths.
 
-Writing an empty DataFrame changes nothing (no partition is replaced by nothing).
+Writing an empty DataFrame replaces nothing by nothing: without `values` it changes nothing;
+with `values` those partitions are cleared. A Parquet write of a frame Spark's optimizer proves
+empty (``empty_frame``) runs no job and creates no table folder.
 """
 
 from __future__ import annotations
@@ -143,6 +145,9 @@ def write_partitions(
     if fmt not in ("parquet", "delta"):
         raise ValueError(f"unknown table format {fmt!r}; expected parquet or delta")
     spark = frame.sparkSession
+    if fmt == "parquet" and _known_empty(frame):  # nothing to write: no job, no empty table
+        _clear(store, partition_column, sorted({partition_text(value) for value in values or []}))
+        return []
     if values is None:  # the partitions are those the frame holds: one pass to find them
         typed = _partitions_held(frame, partition_column)
         present = sorted(typed)
@@ -167,6 +172,23 @@ def write_partitions(
     if fmt == "parquet":
         _clear(store, partition_column, [value for value in values if value not in present])
     return present
+
+
+def empty_frame(spark: SparkSession, schema: Any) -> DataFrame:
+    """A DataFrame with `schema` and no rows that Spark's optimizer knows is empty (an empty
+    local relation): ``write_partitions`` of it runs no job. (A plain
+    ``createDataFrame([], schema)`` is an RDD as far as the optimizer knows.)"""
+    return spark.createDataFrame([], schema).limit(0)
+
+
+def _known_empty(frame: DataFrame) -> bool:
+    """Whether Spark's optimizer proves `frame` has no rows (its plan is an empty local
+    relation: an empty createDataFrame, a filter that is always false...), without a job."""
+    try:
+        plan = frame._jdf.queryExecution().optimizedPlan()
+        return bool(plan.getClass().getSimpleName() == "LocalRelation" and plan.data().isEmpty())
+    except Exception:  # not a classic JVM-backed DataFrame: not known
+        return False
 
 
 def _partitions_held(frame: DataFrame, column: str) -> dict[str, Any]:

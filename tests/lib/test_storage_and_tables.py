@@ -155,3 +155,25 @@ def test_an_observation_the_optimizer_removed_gives_none_instead_of_waiting(spar
         "overwrite"
     ).save()
     assert observed(kept, timeout_seconds=30) == {"n": 3}
+
+
+@pytest.mark.spark
+def test_a_parquet_write_of_a_known_empty_frame_runs_no_job_and_only_clears(spark, tmp_path):
+    from lib.spark.io import empty_frame, read_table, write_partitions
+    from lib.storage import LocalStore
+
+    empty = empty_frame(spark, "key string, n int")
+    fresh = tmp_path / "fresh"
+    assert (
+        write_partitions(empty, fresh.as_uri(), "key", values=["a"], store=LocalStore(str(fresh)))
+        == []
+    )
+    assert not fresh.exists()  # no empty table folder (a quarantine on a clean run stays absent)
+
+    uri, store = (tmp_path / "t").as_uri(), LocalStore(str(tmp_path / "t"))
+    rows = spark.createDataFrame([("a", 1), ("b", 2)], "key string, n int")
+    write_partitions(rows, uri, "key", values=["a", "b"], store=store)
+    jobs_before = len(spark.sparkContext.statusTracker().getJobIdsForGroup())
+    assert write_partitions(empty, uri, "key", values=["a"], store=store) == []
+    assert len(spark.sparkContext.statusTracker().getJobIdsForGroup()) == jobs_before
+    assert [row.key for row in read_table(spark, uri).collect()] == ["b"]
