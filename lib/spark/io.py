@@ -16,7 +16,7 @@ Re-running a write for the same partition values gives the same table (idempoten
   S3-optimized one), or Spark's default one for local ``file://`` paths.
 
 Writing an empty DataFrame replaces nothing by nothing: without `values` it changes nothing;
-with `values` those partitions are cleared. A Parquet write of a frame Spark's optimizer proves
+with `values` those partitions are cleared. A Parquet write of a frame whose plan says it is
 empty (``empty_frame``) runs no job and creates no table folder.
 """
 
@@ -175,18 +175,18 @@ def write_partitions(
 
 
 def empty_frame(spark: SparkSession, schema: Any) -> DataFrame:
-    """A DataFrame with `schema` and no rows that Spark's optimizer knows is empty (an empty
-    local relation): ``write_partitions`` of it runs no job. (A plain
-    ``createDataFrame([], schema)`` is an RDD as far as the optimizer knows.)"""
+    """A DataFrame with `schema` and no rows whose plan says so (a limit of 0 rows):
+    ``write_partitions`` of it runs no job. (A plain ``createDataFrame([], schema)`` is an RDD
+    of unknown size as far as Spark's planner knows.)"""
     return spark.createDataFrame([], schema).limit(0)
 
 
 def _known_empty(frame: DataFrame) -> bool:
-    """Whether Spark's optimizer proves `frame` has no rows (its plan is an empty local
-    relation: an empty createDataFrame, a filter that is always false...), without a job."""
+    """Whether `frame`'s plan says it has at most 0 rows (``empty_frame``, a limit 0, an empty
+    local relation), from the analyzed plan (no optimization, no job)."""
     try:
-        plan = frame._jdf.queryExecution().optimizedPlan()
-        return bool(plan.getClass().getSimpleName() == "LocalRelation" and plan.data().isEmpty())
+        rows = frame._jdf.queryExecution().analyzed().maxRows()
+        return bool(rows.isDefined() and rows.get() == 0)
     except Exception:  # not a classic JVM-backed DataFrame: not known
         return False
 

@@ -89,6 +89,9 @@ def table(results: dict[str, Any]) -> str:
         r = cw[name]
         rows.append(f"  {name:45}{r['us_per_log_call']:>10.2f}{r['put_log_events_calls']:>14}"
                     f"{r['drain_seconds']:>9.2f}{r['events_delivered']:>11,}")  # fmt: skip
+    floor = cw["stdlib_floor_us_per_log_call"]
+    rows.append(f"  {'floor: a handler that only formats':45}{floor:>10.2f}"
+                f"  ({floor / cw['watchtower']['us_per_log_call']:.2f}x watchtower)")  # fmt: skip
     api = results["api"]
     speedups = ", ".join(f"{w} workers {s}x" for w, s in api["speedup"].items())
     rows.append(f"API fan-out, {api['requests']} requests at {api['latency_seconds'] * 1000:.0f} "

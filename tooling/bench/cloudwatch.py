@@ -4,7 +4,8 @@ Both sit behind a stdlib logger and take the same 100,000 messages of 200 bytes.
 µs per `logger.info` call (the hot path a job pays), seconds to drain on close, and the
 PutLogEvents calls each made (counted with a botocore before-call hook on its client), and the
 events in moto right after close() returned and again a few seconds later (watchtower counts
-a message done when it is batched, not when it is sent, so close() can return early).
+a message done when it is batched, not when it is sent, so close() can return early). And the
+floor: the same calls to a handler that only formats (no handler can cost less per call).
 """
 
 from __future__ import annotations
@@ -108,11 +109,29 @@ def result(
     }
 
 
+class FormatOnly(logging.Handler):
+    """A handler that formats each record and drops it: the floor of any handler's call."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.format(record)
+
+
+def stdlib_floor(lines: list[str]) -> float:
+    """µs per `logger.info` call through a standard logger to a handler that only formats:
+    what every handler of a standard logger pays before its own work (LogRecord, caller
+    lookup, handler dispatch, formatting)."""
+    handler = FormatOnly()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    per_call_us, _ = drive(handler, lines)
+    return round(per_call_us, 2)
+
+
 def bench_cloudwatch(endpoint_url: str, count: int = EVENTS) -> dict[str, Any]:
     lines = messages(count)
     return {
         "events": count,
         "message_bytes": MESSAGE_BYTES,
+        "stdlib_floor_us_per_log_call": stdlib_floor(lines),
         "datalake_etl": ours(endpoint_url, lines),
         "watchtower": watchtower_handler(endpoint_url, lines),
     }
