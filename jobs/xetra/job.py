@@ -8,6 +8,7 @@ then, and only then, one state record per processed date and the run summary.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -50,7 +51,8 @@ from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
 
 SOURCE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv$")
-HEADER_ONLY_BYTES = len(HEADER) + 1  # header + LF: an hour without trading
+HEADER_ONLY = (HEADER + "\n").encode()  # a file of an hour without trading
+HEADER_ONLY_ETAG = hashlib.md5(HEADER_ONLY, usedforsecurity=False).hexdigest()
 REPORT_TABLE = "xetra_daily_report"
 QUARANTINE_TABLE = "quarantine/xetra"
 
@@ -147,6 +149,21 @@ def plan(
     return sorted(why), listings, why
 
 
+def header_only_files(store: ObjectStore, files: list[StoredObject], parallelism: int) -> set[str]:
+    """The keys of the files that hold exactly the header line (hours without trading; Spark
+    need not open them). Known by size and S3 ETag (the MD5 of a single-part object), else by
+    reading their 136 bytes; a file of that size with anything else in it is read as data."""
+    candidates = [item for item in files if item.size == len(HEADER_ONLY)]
+    known = {item.key for item in candidates if item.etag.strip('"') == HEADER_ONLY_ETAG}
+    unknown = [item for item in candidates if item.key not in known]
+    if unknown:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            bodies = pool.map(lambda item: store.read_bytes(item.key), unknown)
+            known |= {item.key for item, body in zip(unknown, bodies, strict=True)
+                      if body == HEADER_ONLY}  # fmt: skip
+    return known
+
+
 def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject]) -> DataFrame:
     """The raw rows of the given hour files (header-only files are not read at all).
 
@@ -190,13 +207,17 @@ def partition_figures(
     observed: Mapping[str, Any], quarantined: Iterable[Any]
 ) -> list[PartitionFigures]:
     """Per input partition: the run's files it read (observed during the pass) and their rows
-    quarantined (counted on the quarantine, per file)."""
+    quarantined (counted on the quarantine, per file). A file Spark split over several
+    partitions counts once, for the first of them, so the figures add up to the run's."""
     rejected_in: dict[str, int] = defaultdict(int)
     for row in quarantined:
         rejected_in[row["source_file"]] += row["count"]
-    files: dict[int, list[str]] = defaultdict(list)
+    first_partition: dict[str, int] = {}
     for pair in json.loads(observed["partition_files"]):
-        files[pair["p"]].append(pair["f"])
+        first_partition[pair["f"]] = min(pair["p"], first_partition.get(pair["f"], pair["p"]))
+    files: dict[int, list[str]] = defaultdict(list)
+    for name, partition in first_partition.items():
+        files[partition].append(name)
     return [
         PartitionFigures(index, len(names), sum(rejected_in[name] for name in names))
         for index, names in sorted(files.items())
@@ -312,7 +333,8 @@ def run(
     lookback = timedelta(days=settings.lookback_days)
     read_dates = sorted({d - timedelta(days=k) for d in dates for k in range(lookback.days + 1)})
     files = [item for day in read_dates for item in listings.get(day, [])]
-    data_files = [item for item in files if item.size != HEADER_ONLY_BYTES]
+    header_only = header_only_files(source, files, settings.list_parallelism)
+    data_files = [item for item in files if item.key not in header_only]
     run_files = [item for day in dates for item in listings.get(day, [])]
     report_values = [d.isoformat() for d in dates]
 
@@ -382,7 +404,7 @@ def run(
     summary |= {
         "reasons": {d.isoformat(): r for d, r in why.items()},
         "files": len(run_files),
-        "files_read": sum(1 for item in run_files if item.size != HEADER_ONLY_BYTES),
+        "files_read": sum(1 for item in run_files if item.key not in header_only),
         "rows": totals,
         "report_rows": sum(figures["report_rows"] for figures in per_date.values()),
         "per_date": per_date,
@@ -407,12 +429,19 @@ def _accounting(
     quarantined: list[Any],
     dates: list[date],
 ) -> dict[str, dict[str, Any]]:
-    """Per date figures from independent counts: rows read and good rows of the run's dates
-    (counted during the parse), rows used and the good rows they came from per date (counted
-    on the de-duplicated daily figures) and rows quarantined per date and reason (counted on
-    the quarantine, read again from the files with rejected rows). The rows read must be
-    exactly good + quarantined, and the good rows exactly used + duplicates; a date's rows read
-    are its good rows used or duplicate plus its rows quarantined."""
+    """Per date figures from independent counts, checked against each other:
+
+    - the rows read and the good rows of the run's dates, and the files with rejected rows,
+      observed during the parse;
+    - per date, the rows used and the good rows they came from, counted on the de-duplicated
+      daily figures;
+    - per date, file and reason, the rows quarantined, counted on the quarantine (read again
+      from the files with rejected rows, with the same rules).
+
+    The rows read must be exactly good + quarantined, the good rows exactly the used and
+    duplicate rows of the daily figures, every quarantined row must come from a file the parse
+    saw rejects in and sit under that file's date, and each such file must have quarantined
+    rows. A date's rows read are its used + duplicate + quarantined rows."""
     totals = {entry["date"]: entry for entry in json.loads(daily["per_date"])}
     per_date: dict[str, dict[str, Any]] = {}
     for day in (d.isoformat() for d in dates):
@@ -425,23 +454,44 @@ def _accounting(
             "quarantined_by_reason": {},
             "report_rows": figures["rows"],
         }
+    rejected_files = set(json.loads(read["rejected_files"]))
+    quarantined_files = set()
     for row in quarantined:
+        name = row["source_file"].rsplit("/", 1)[-1]
+        quarantined_files.add(name)
+        if name not in rejected_files or name[:10] != row["source_date"]:
+            raise XetraJobError(
+                f"row accounting does not add up: the quarantine holds {row['count']} rows of "
+                f"{name} under {row['source_date']}; the parse saw rejects in "
+                f"{sorted(rejected_files)}"
+            )
         figures = per_date[row["source_date"]]
         figures["read"] += row["count"]
         figures["quarantined"] += row["count"]
         reasons = figures["quarantined_by_reason"]
         reasons[row["reject_reason"]] = reasons.get(row["reject_reason"], 0) + row["count"]
+    if rejected_files != quarantined_files:
+        raise XetraJobError(
+            f"row accounting does not add up: the parse saw rejects in "
+            f"{sorted(rejected_files - quarantined_files)}, the quarantine has none of them"
+        )
     good = sum(entry["good"] for entry in totals.values())
     quarantined_rows = sum(row["count"] for row in quarantined)
+    by_date = "; ".join(
+        f"{day}: {figures['read'] - figures['quarantined']} good, "
+        f"{figures['quarantined']} quarantined"
+        for day, figures in per_date.items()
+        if figures["read"]
+    )
     if read["read"] != read["good"] + quarantined_rows:
         raise XetraJobError(
             f"row accounting does not add up: {read['read']} rows read, "
-            f"{read['good']} good + {quarantined_rows} quarantined"
+            f"{read['good']} good + {quarantined_rows} quarantined (per date: {by_date})"
         )
     if read["good"] != good:
         raise XetraJobError(
             f"row accounting does not add up: {read['good']} good rows read, "
-            f"{good} used or duplicate in the daily figures"
+            f"{good} used or duplicate in the daily figures (per date: {by_date})"
         )
     for figures in per_date.values():
         figures["quarantined_by_reason"] = dict(sorted(figures["quarantined_by_reason"].items()))

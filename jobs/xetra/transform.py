@@ -141,7 +141,10 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     """
     text = {name: F.trim(F.col(name)) for name, _ in REQUIRED}
     date = F.when(text["Date"].rlike(DATE_PATTERN), text["Date"].cast(DateType()))
-    typed = {snake: F.when(text[name].rlike(NUMBER_PATTERN), text[name].cast(DoubleType()))
+    # a number too large for a double (1e400) casts to infinity: unparsable, not a price
+    typed = {snake: F.when(text[name].rlike(NUMBER_PATTERN)
+                           & (F.abs(text[name].cast(DoubleType())) < F.lit(float("inf"))),
+                           text[name].cast(DoubleType()))
              for name, snake in PRICES}  # fmt: skip
     typed |= {snake: F.when(text[name].rlike(INTEGER_PATTERN), text[name].cast(LongType()))
               for name, snake in COUNTS}  # fmt: skip

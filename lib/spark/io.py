@@ -177,7 +177,8 @@ def write_partitions(
 def empty_frame(spark: SparkSession, schema: Any) -> DataFrame:
     """A DataFrame with `schema` and no rows whose plan says so (a limit of 0 rows):
     ``write_partitions`` of it runs no job. (A plain ``createDataFrame([], schema)`` is an RDD
-    of unknown size as far as Spark's planner knows.)"""
+    of unknown size as far as Spark's planner knows.) No job runs over it, so an observation
+    placed on it never completes (``observed`` gives None after its wait)."""
     return spark.createDataFrame([], schema).limit(0)
 
 

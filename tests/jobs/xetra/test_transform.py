@@ -57,6 +57,8 @@ def test_a_good_row_parses_to_typed_values(raw_rows):
         ({"Time": "25:00"}, "unparsable_time"),
         ({"StartPrice": "1,5"}, "unparsable_start_price"),
         ({"MaxPrice": "abc"}, "unparsable_max_price"),
+        ({"MaxPrice": "1e400"}, "unparsable_max_price"),  # beyond a double: infinity
+        ({"EndPrice": "-1e309"}, "unparsable_end_price"),
         ({"TradedVolume": "12.5"}, "unparsable_traded_volume"),
         ({"MinPrice": "-1"}, "negative_price"),
         ({"TradedVolume": "-5"}, "negative_volume"),
