@@ -440,8 +440,10 @@ def _accounting(
 
     The rows read must be exactly good + quarantined, the good rows exactly the used and
     duplicate rows of the daily figures, every quarantined row must come from a file the parse
-    saw rejects in and sit under that file's date, and each such file must have quarantined
-    rows. A date's rows read are its used + duplicate + quarantined rows."""
+    saw rejects in (a file that changed between the two reads fails here) and sit under that
+    file's date (a guard against a change of the quarantine's date column), and each such file
+    must have quarantined rows. A date's rows read are its used + duplicate + quarantined
+    rows."""
     totals = {entry["date"]: entry for entry in json.loads(daily["per_date"])}
     per_date: dict[str, dict[str, Any]] = {}
     for day in (d.isoformat() for d in dates):

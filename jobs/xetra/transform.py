@@ -94,12 +94,13 @@ COUNTS = (("TradedVolume", "traded_volume"), ("NumberOfTrades", "number_of_trade
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
-INTEGER_PATTERN = r"^-?\d+$"
+INTEGER_PATTERN = r"^-?\d{1,18}$"  # fits a long: the cast cannot overflow (ANSI on or off)
 FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv$"
 
 # Prices are decimal text with at most 4-6 decimals: decimal(20,8) holds them exactly, and a
-# division in it keeps 14 decimals.
+# division in it keeps 14 decimals. Larger prices are rejected (price_out_of_range).
 EXACT = DecimalType(20, 8)
+PRICE_LIMIT = 1e12  # decimal(20,8) holds less
 
 
 def _blank(column: Column) -> Column:
@@ -173,6 +174,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     rules += [(F.col(snake).isNull(), f"unparsable_{snake}") for _, snake in PRICES + COUNTS]
     rules += [
         (F.least(*[F.col(snake) for _, snake in PRICES]) < 0, "negative_price"),
+        (F.greatest(*[F.col(snake) for _, snake in PRICES]) >= PRICE_LIMIT, "price_out_of_range"),
         (F.col("traded_volume") < 0, "negative_volume"),
         (F.col("number_of_trades") < 0, "negative_trades"),
         (F.col("min_price") > F.col("max_price"), "min_above_max"),

@@ -44,6 +44,8 @@ MUTATIONS = (
     "blank_isin",
     "duplicate",
     "truncate",
+    "huge_price",
+    "huge_count",
 )
 
 
@@ -71,6 +73,10 @@ def mutate(line: str, kind: str) -> list[str]:
         fields[10] = str(float(fields[9]) + 1)
     elif kind == "blank_isin":
         fields[0] = ""
+    elif kind == "huge_price":
+        fields[9] = "1e400"  # MaxPrice beyond a double
+    elif kind == "huge_count":
+        fields[12] = "9" * 19  # TradedVolume beyond a long
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(fields)
     return [buffer.getvalue()]

@@ -59,6 +59,10 @@ def test_a_good_row_parses_to_typed_values(raw_rows):
         ({"MaxPrice": "abc"}, "unparsable_max_price"),
         ({"MaxPrice": "1e400"}, "unparsable_max_price"),  # beyond a double: infinity
         ({"EndPrice": "-1e309"}, "unparsable_end_price"),
+        ({"MaxPrice": "1e12"}, "price_out_of_range"),  # beyond the change's decimal(20,8)
+        ({"EndPrice": "1.7976931348623157E308"}, "price_out_of_range"),
+        ({"TradedVolume": "9223372036854775808"}, "unparsable_traded_volume"),  # beyond a long
+        ({"NumberOfTrades": "1" * 19}, "unparsable_number_of_trades"),
         ({"TradedVolume": "12.5"}, "unparsable_traded_volume"),
         ({"MinPrice": "-1"}, "negative_price"),
         ({"TradedVolume": "-5"}, "negative_volume"),
