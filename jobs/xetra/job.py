@@ -189,6 +189,28 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
     return raw.where(~is_header | is_header.isNull()).withColumn("source_file", F.input_file_name())
 
 
+def parse_barrier(parsed: DataFrame) -> DataFrame:
+    """`parsed` behind a node Spark's optimizer does not push filters through (an observed
+    row count, never read). Without it, a filter on ``reject_reason`` is pushed below the
+    parse with every typed value inlined into each rule (the trap parse_trades describes):
+    the quarantine's pass then took 4x the time of the report's over the same files."""
+    return parsed.observe(Observation(), F.count(F.lit(1)).alias("rows"))
+
+
+def read_quarantine(
+    spark: SparkSession, source_root: str, files: list[StoredObject], dates: Iterable[date]
+) -> DataFrame:
+    """The rejected rows of `files` (those of `dates`), parsed again with the same rules."""
+    return (
+        read_sources(spark, source_root, files)
+        .transform(with_file_date)
+        .transform(parse_trades)
+        .where(_date_filter("file_date", dates))
+        .transform(parse_barrier)
+        .transform(quarantine_rows)
+    )
+
+
 def _date_filter(column: str, dates: Iterable[date]) -> Any:
     return F.col(column).isin([day.isoformat() for day in dates])
 
@@ -359,13 +381,9 @@ def run(
     # The quarantine: only the files that had rejected rows are read again, with the same rules.
     rejected_files = _rejected_files(observed, run_files)
     if rejected_files:
-        quarantine = (
-            read_sources(spark, request.source, rejected_files)
-            .transform(with_file_date)
-            .transform(parse_trades)
-            .where(_date_filter("file_date", dates))
-            .transform(quarantine_rows)
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        quarantine = read_quarantine(spark, request.source, rejected_files, dates).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
     else:
         quarantine = empty_frame(spark, QUARANTINE_SCHEMA)
     try:

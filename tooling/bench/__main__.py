@@ -58,7 +58,9 @@ def table(results: dict[str, Any]) -> str:
             f"{'':34}{'seconds':>10}{'x DuckDB':>10}"]  # fmt: skip
     labels = {"job_cold": "job, cold (fresh spark-submit)",
               "job_first_in_session": "job, first run in a session",
-              "job_warm": "job, warm (second run)", "duckdb": "DuckDB (typed read_csv)",
+              "job_warm": "job, warm (second run)",
+              "spark_floor": "Spark floor (no checks, same session)",
+              "duckdb": "DuckDB (typed read_csv)",
               "polars": "Polars (lazy)", "pandas": "pandas (course style)"}  # fmt: skip
     for key, label in labels.items():
         if seconds.get(key) is not None:

@@ -4,6 +4,8 @@ Workload (issue 7): the hourly files of ../shared/data/xetra → the daily repor
 2017-07-03..2017-07-31 (21 trading days, lookback 14 days), read from file://, on local[2].
 
 - warm: the job's `main` run a second time in a Python process whose SparkSession is up;
+- Spark floor: the same report by plain Spark in that session (typed read, aggregate, window,
+  partitioned Parquet write; no validation, de-dup, quarantine, counts or state);
 - cold: a fresh `spark-submit` of jobs/xetra/entry.py, process start to exit;
 - scaling: 1, 5 and 21 trading days, job (warm) and DuckDB;
 - the daily case: one day, cold, and the same entry with nothing to read (its fixed cost);
@@ -31,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
-from tooling.bench.xetra_peers import PEERS, check_equal
+from tooling.bench.xetra_peers import PEERS, check_equal, write_spark_report
 
 START, END, LOOKBACK = date(2017, 7, 3), date(2017, 7, 31), 14
 SCALING = {1: date(2017, 7, 3), 5: date(2017, 7, 7), 21: END}  # trading days -> last date
@@ -68,10 +70,14 @@ def job_args(data: Path, target: Path, start: date, end: date) -> list[str]:
 
 
 def read_report(target: Path) -> pd.DataFrame:
+    return read_partitioned(target / "xetra_daily_report")
+
+
+def read_partitioned(folder: Path) -> pd.DataFrame:
+    """A Parquet table partitioned by date, read with pyarrow (not with Spark)."""
     import pyarrow.dataset as ds
 
-    table = ds.dataset(target / "xetra_daily_report", format="parquet", partitioning="hive")
-    return table.to_table().to_pandas()
+    return ds.dataset(folder, format="parquet", partitioning="hive").to_table().to_pandas()
 
 
 def read_summary(target: Path) -> dict[str, Any]:
@@ -200,6 +206,21 @@ def daily_case(data: Path, work: Path) -> dict[str, float]:
             "fixed_share": round(empty_seconds / day_seconds, 2)}  # fmt: skip
 
 
+def spark_floor(spark: Any, data: Path, expected: pd.DataFrame, work: Path, repeat: int) -> float:
+    """Median seconds of write_spark_report in the job's warm session, each output checked
+    equal to the job's report."""
+    files = files_for(data, START, END)
+    runs = []
+    for index in range(repeat):
+        target = work / f"spark-floor-{index}"
+        seconds, _ = timed(
+            lambda target=target: write_spark_report(spark, files, START, END, LOOKBACK, target)
+        )
+        check_equal("spark floor", expected, read_partitioned(target))
+        runs.append(seconds)
+    return statistics.median(runs)
+
+
 def peer_times(
     data: Path, expected: pd.DataFrame, start: date, end: date, names: tuple[str, ...], repeat: int
 ) -> dict[str, float]:
@@ -230,6 +251,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
                 raise BenchError(f"the peers compute no validation; the job found some: {rows}")
             expected = read_report(target)
             peers = peer_times(data, expected, START, END, tuple(PEERS), repeat)
+            floor = spark_floor(runner.spark, data, expected, work, repeat)
             scaling = {}
             for trading_days, end in SCALING.items():
                 if end == END:
@@ -260,6 +282,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         "seconds": {
             "job_first_in_session": round(first, 2),
             "job_warm": round(warm, 2),
+            "spark_floor": round(floor, 2),
             "job_cold": round(cold_seconds, 2) if cold_seconds is not None else None,
             **{peer: round(value, 2) for peer, value in peers.items()},
         },

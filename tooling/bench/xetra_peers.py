@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from jobs.xetra.transform import REPORT_COLUMNS, SOURCE_COLUMNS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 TYPES = {
     "ISIN": "VARCHAR",
@@ -145,6 +149,41 @@ def pandas_report(files: Sequence[Path], start: date, end: date, lookback: int) 
     df = df[(df["Date"] >= start.isoformat()) & (df["Date"] <= end.isoformat())]
     df = df.rename(columns={"ISIN": "isin", "Date": "trade_date"})
     return df[list(REPORT_COLUMNS)]
+
+
+SPARK_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "DOUBLE", "BIGINT": "BIGINT"}
+
+
+def write_spark_report(
+    spark: SparkSession, files: Sequence[Path], start: date, end: date, lookback: int,
+    target: Path,
+) -> None:  # fmt: skip
+    """Spark's own floor for the report on this machine: the job's session, a typed CSV read,
+    the daily aggregate and the previous-close window, and a Parquet write partitioned by
+    date into `target`; none of the job's validation, de-duplication, quarantine, counts,
+    run state or file listing. What the job would cost if it trusted its input."""
+    from pyspark.sql import functions as F
+
+    from jobs.xetra.transform import with_change
+
+    schema = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in TYPES.items())
+    trades = spark.read.csv([path.as_uri() for path in files], schema=schema, header=True)
+    daily = trades.groupBy(F.col("ISIN").alias("isin"), F.col("Date").alias("trade_date")).agg(
+        F.max("Currency").alias("currency"),
+        F.min(F.struct("Time", "StartPrice")).getField("StartPrice").alias("opening_price"),
+        F.max(F.struct("Time", "EndPrice")).getField("EndPrice").alias("closing_price"),
+        F.min("MinPrice").alias("minimum_price"),
+        F.max("MaxPrice").alias("maximum_price"),
+        F.sum("TradedVolume").alias("daily_traded_volume"),
+        F.sum("NumberOfTrades").alias("number_of_trades"),
+    )
+    report = (
+        daily.transform(with_change(lookback))
+        .where(F.col("trade_date").between(start, end))
+        .select(*REPORT_COLUMNS)
+        .repartition("trade_date")
+    )
+    report.write.mode("overwrite").partitionBy("trade_date").parquet(target.as_uri())
 
 
 PEERS = {"duckdb": duckdb_report, "polars": polars_report, "pandas": pandas_report}
