@@ -85,7 +85,8 @@ def table(results: dict[str, Any]) -> str:
     rows.append("Warm run, per Spark job (Spark's event log):")
     rows.append(xetra["warm_stages"])
     cw = results["cloudwatch"]
-    rows.append(f"CloudWatch, {cw['events']:,} events of {cw['message_bytes']} bytes:"
+    rows.append(f"CloudWatch, {cw['events']:,} events of {cw['message_bytes']} bytes, median "
+                f"of {cw['rounds']} rounds:"
                 f"{'us/call':>10}{'PutLogEvents':>14}{'drain s':>9}{'delivered':>11}")  # fmt: skip
     for name in ("datalake_etl", "watchtower"):
         r = cw[name]
