@@ -28,9 +28,23 @@ def test_rounds_report_the_median_per_call_and_the_round_that_delivered_least():
         {"us_per_log_call": 12.0, "drain_seconds": 2.0, "put_log_events_calls": 3,
          "events_delivered_at_close": 10, "events_delivered": 10},
     ]  # fmt: skip
+    rounds[2]["events_delivered_at_close"] = 4  # late at close, complete after settling
     result = summarised(rounds)
     assert result["us_per_log_call"] == 12.0
     assert result["us_per_log_call_rounds"] == [9.0, 30.0, 12.0]
     assert result["drain_seconds"] == 2.0
+    assert result["put_log_events_calls"] == 3
     assert result["events_delivered"] == 9  # a round that lost an event is what shows
-    assert result["events_delivered_at_close"] == 7
+    assert result["events_delivered_at_close"] == 4
+
+
+def test_a_round_short_of_any_event_is_a_missed_target():
+    from tooling.bench.__main__ import missed_targets
+
+    ratios = {"warm_vs_duckdb": 7.0, "cold_vs_pandas": None, "cloudwatch_vs_watchtower": 0.4}
+    complete = {"events": 100, "datalake_etl": {"events_delivered": 100}}
+    assert missed_targets(ratios, complete) == []
+    short = {"events": 100, "datalake_etl": {"events_delivered": 99}}
+    assert missed_targets(ratios, short) == ["cloudwatch delivered 99 of 100 events in a round"]
+    slow = dict(ratios, warm_vs_duckdb=9.5)
+    assert missed_targets(slow, complete) == ["warm_vs_duckdb 9.50 > 8.0"]
