@@ -75,7 +75,7 @@ def table(results: dict[str, Any]) -> str:
     labels = {"job_cold": "job, cold (fresh spark-submit)",
               "job_first_in_session": "job, first run in a session",
               "job_warm": "job, warm (second run)",
-              "spark_floor": "Spark floor (no checks, same session)",
+              "spark_floor": "Spark floor (no checks)",
               "duckdb": "DuckDB (typed read_csv)",
               "polars": "Polars (lazy)", "pandas": "pandas (course style)"}  # fmt: skip
     for key, label in labels.items():
