@@ -207,19 +207,31 @@ def daily_case(data: Path, work: Path) -> dict[str, float]:
             "fixed_share": round(empty_seconds / day_seconds, 2)}  # fmt: skip
 
 
-def spark_floor(spark: Any, data: Path, expected: pd.DataFrame, work: Path, repeat: int) -> float:
-    """Median seconds of write_spark_report in the job's warm session, each output checked
-    equal to the job's report."""
-    files = files_for(data, START, END)
-    runs = []
+def checked_runs(
+    name: str, expected: pd.DataFrame, repeat: int,
+    run: Callable[[int], tuple[float, pd.DataFrame]],
+) -> list[float]:  # fmt: skip
+    """The seconds of `repeat` runs (`run(index)` -> seconds, the report it made), each run's
+    report checked equal to the project's before its time counts."""
+    times = []
     for index in range(repeat):
+        seconds, report = run(index)
+        check_equal(name, expected, report)
+        times.append(seconds)
+    return times
+
+
+def spark_floor(spark: Any, data: Path, expected: pd.DataFrame, work: Path, repeat: int) -> float:
+    """Median seconds of write_spark_report in the job's warm session (the write alone; its
+    output is read back with pyarrow for the check, untimed)."""
+    files = files_for(data, START, END)
+
+    def run(index: int) -> tuple[float, pd.DataFrame]:
         target = work / f"spark-floor-{index}"
-        seconds, _ = timed(
-            lambda target=target: write_spark_report(spark, files, START, END, LOOKBACK, target)
-        )
-        check_equal("spark floor", expected, read_partitioned(target))
-        runs.append(seconds)
-    return statistics.median(runs)
+        seconds, _ = timed(lambda: write_spark_report(spark, files, START, END, LOOKBACK, target))
+        return seconds, read_partitioned(target)
+
+    return statistics.median(checked_runs("spark floor", expected, repeat, run))
 
 
 def peer_times(
@@ -229,12 +241,12 @@ def peer_times(
     files = files_for(data, start, end)
     times = {}
     for name in names:
-        runs = []
-        for _ in range(repeat):
-            seconds, report = timed(lambda name=name: PEERS[name](files, start, end, LOOKBACK))
-            check_equal(name, expected, report)
-            runs.append(seconds)
-        times[name] = statistics.median(runs)
+        peer = PEERS[name]
+
+        def run(_: int, peer: Callable[..., pd.DataFrame] = peer) -> tuple[float, pd.DataFrame]:
+            return timed(lambda: peer(files, start, end, LOOKBACK))
+
+        times[name] = statistics.median(checked_runs(name, expected, repeat, run))
     return times
 
 
@@ -268,10 +280,12 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
                     "duckdb_seconds": round(duck, 2),
                     "duckdb_rows_per_second": round(run_rows / duck),
                 }
-        cold_runs = []
-        for index in range(repeat if cold else 0):  # the median: one cold run varies by 20 %
-            cold_runs.append(cold_run(data, work / f"cold-{index}"))
-            check_equal("cold job", expected, read_report(work / f"cold-{index}"))
+
+        def cold_once(index: int) -> tuple[float, pd.DataFrame]:
+            return cold_run(data, work / f"cold-{index}"), read_report(work / f"cold-{index}")
+
+        # the median: one cold run varies by 20 %
+        cold_runs = checked_runs("cold job", expected, repeat if cold else 0, cold_once)
         cold_seconds = statistics.median(cold_runs) if cold_runs else None
         daily = daily_case(data, work) if cold else None
         cds = class_data_sharing(data, work) if cold else None
