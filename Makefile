@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -36,10 +37,9 @@ run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic d
 run-countries: setup ## extract + curate REST Countries on a local fake API and moto server
 	$(PY) -m tooling.demos.countries
 
-test: setup ## run the whole test suite
+test: setup $(BENCH_STAMP) ## run the whole test suite (the bench tests need the bench extra too)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): setup.py $(PIP_STAMP)
 	$(PY) -m pip install --quiet -e ".[spark,dev,bench]"
 	@touch $@

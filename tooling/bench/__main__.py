@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.bench.xetra import PROJECT_ROOT, BenchError
+from tooling.bench import PROJECT_ROOT, BenchError
 
 TARGETS = {"warm_vs_duckdb": 8.0, "cold_vs_pandas": 2.0, "cloudwatch_vs_watchtower": 0.5}
 

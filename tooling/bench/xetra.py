@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from tooling.bench import PROJECT_ROOT, BenchError
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
 from tooling.bench.xetra_peers import PEERS, check_equal, write_spark_report
 
@@ -41,11 +42,6 @@ SCALING = {1: date(2017, 7, 3), 5: date(2017, 7, 7), 21: END}  # trading days ->
 SCALING_DAY = date(2017, 7, 31)  # the daily case: the last day, its lookback read too
 EMPTY_DAY = date(2030, 1, 2)  # no files: a run of the same entry with nothing to read
 MASTER = "local[2]"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot run (its message says why)."""
 
 
 @dataclass(frozen=True)
