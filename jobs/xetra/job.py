@@ -280,6 +280,39 @@ def _rejected_files(observed: Mapping[str, Any], files: list[StoredObject]) -> l
     return [item for item in files if item.key.rsplit("/", 1)[-1] in names]
 
 
+def report_plan(
+    spark: SparkSession,
+    source_root: str,
+    data_files: list[StoredObject],
+    dates: list[date],
+    lookback_days: int,
+    per_partition: bool,
+) -> tuple[DataFrame, Observation, Observation]:
+    """The report of `dates` from the CSVs of `data_files` (report rows, one partition per
+    date), with the observations its write fills: the rows read (rows read and good, files with
+    rejected rows, and with `per_partition` which partition read which file) and the daily
+    figures' totals per date."""
+    raw = read_sources(spark, source_root, data_files)
+    parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
+    rows_seen, daily_seen = Observation("xetra_rows"), Observation("xetra_daily")
+    metrics = read_metrics(dates)
+    if per_partition:
+        parsed = parsed.transform(with_input_partition)
+        metrics.append(partition_files(dates))
+    good = parsed.observe(rows_seen, *metrics).where(F.col("reject_reason").isNull())
+    report = (
+        good.transform(dedupe_trades)
+        .transform(daily_figures)
+        .transform(with_change(lookback_days))
+        .where(_date_filter("trade_date", dates))
+        .repartition("trade_date")  # one file per date
+        .transform(with_date_totals)
+        .observe(daily_seen, date_totals())
+        .select(*REPORT_COLUMNS)
+    )
+    return report, rows_seen, daily_seen
+
+
 def _report_pass(
     spark: SparkSession,
     request: RunRequest,
@@ -295,23 +328,8 @@ def _report_pass(
     are observed on the way (the parse is not cached), and so are the daily figures' totals
     per date (trades used, good rows they came from, report rows).
     Returns (read metrics, daily metrics)."""
-    raw = read_sources(spark, request.source, data_files)
-    parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
-    rows_seen, daily_seen = Observation("xetra_rows"), Observation("xetra_daily")
-    metrics = read_metrics(dates)
-    if per_partition:
-        parsed = parsed.transform(with_input_partition)
-        metrics.append(partition_files(dates))
-    good = parsed.observe(rows_seen, *metrics).where(F.col("reject_reason").isNull())
-    report = (
-        good.transform(dedupe_trades)
-        .transform(daily_figures)
-        .transform(with_change(settings.lookback_days))
-        .where(_date_filter("trade_date", dates))
-        .repartition("trade_date")  # one file per date
-        .transform(with_date_totals)
-        .observe(daily_seen, date_totals())
-        .select(*REPORT_COLUMNS)
+    report, rows_seen, daily_seen = report_plan(
+        spark, request.source, data_files, dates, settings.lookback_days, per_partition
     )
     values = [day.isoformat() for day in dates]
     with job_description(spark, "xetra: read, parse, report"):
