@@ -200,13 +200,17 @@ def parse_barrier(parsed: DataFrame) -> DataFrame:
 def read_quarantine(
     spark: SparkSession, source_root: str, files: list[StoredObject], dates: Iterable[date]
 ) -> DataFrame:
-    """The rejected rows of `files` (those of `dates`), parsed again with the same rules."""
+    """The rejected rows of `files` (those of `dates`), parsed again with the same rules.
+
+    The date filter sits above the barrier too: below it, Spark wrote it into the parse's
+    generated method as one comparison per date (up to 10 dates), which took that method over
+    HotSpot's 8,000-byte JIT limit (tests/jobs/xetra/test_generated_code.py)."""
     return (
         read_sources(spark, source_root, files)
         .transform(with_file_date)
         .transform(parse_trades)
-        .where(_date_filter("file_date", dates))
         .transform(parse_barrier)
+        .where(_date_filter("file_date", dates))
         .transform(quarantine_rows)
     )
 
