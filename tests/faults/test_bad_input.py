@@ -46,6 +46,7 @@ MUTATIONS = (
     "truncate",
     "huge_price",
     "huge_count",
+    "bad_currency",
 )
 
 
@@ -75,6 +76,8 @@ def mutate(line: str, kind: str) -> list[str]:
         fields[0] = ""
     elif kind == "huge_price":
         fields[9] = "1e400"  # MaxPrice beyond a double
+    elif kind == "bad_currency":
+        fields[4] = "Euro"  # not an ISO 4217 code
     elif kind == "huge_count":
         fields[12] = "9" * 19  # TradedVolume beyond a long
     buffer = io.StringIO()

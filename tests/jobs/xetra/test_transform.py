@@ -13,6 +13,8 @@ from pyspark.sql.types import DateType, DoubleType, LongType, StringType
 
 from jobs.xetra.transform import (
     REPORT_COLUMNS,
+    currency_code,
+    currency_number,
     daily_figures,
     daily_report,
     date_totals,
@@ -49,6 +51,9 @@ def test_a_good_row_parses_to_typed_values(raw_rows):
     [
         ({"ISIN": ""}, "missing_isin"),
         ({"Currency": " "}, "missing_currency"),
+        ({"Currency": "eur"}, "unparsable_currency"),  # an ISO 4217 code: three letters A-Z
+        ({"Currency": "EURO"}, "unparsable_currency"),
+        ({"Currency": "€"}, "unparsable_currency"),
         ({"EndPrice": None}, "missing_end_price"),
         ({"NumberOfTrades": None}, "missing_number_of_trades"),
         ({"Date": "03.07.2017", "_file_day": "2017-07-03"}, "unparsable_date"),
@@ -106,8 +111,8 @@ def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
         ("08:01", 1),
     ]
     # the kept copy is the first by source file: hour 08 before hour 09
-    kept = trades.where("time = '08:00'").first()
-    assert kept.currency == "EUR"
+    kept = trades.where("time = '08:00'").select(currency_code("currency_number")).first()
+    assert kept[0] == "EUR"
     day = dt.date(2017, 7, 3)
     read = observe(parsed, read_metrics([day]))
     assert (read["read"], read["good"]) == (5, 4)
@@ -164,6 +169,33 @@ def test_the_kept_duplicate_does_not_depend_on_row_order(raw_rows):
         assert (kept.end_price, kept.copies) == (80.25, 2)  # the one from hour 08
 
 
+def test_copies_of_one_hour_keep_the_same_one_whatever_the_order(raw_rows):
+    copies = [
+        {"EndPrice": "80.75"},
+        {"EndPrice": "80.25"},
+        {"EndPrice": "80.25", "Currency": "USD"},
+        {"TradedVolume": "7"},
+    ]
+    kept = set()
+    for given in (copies, copies[::-1], copies[1:] + copies[:1]):
+        frame = raw_rows(given).repartition(3).transform(parse_trades).transform(dedupe_trades)
+        [row] = frame.select("copies", *frame.columns[2:-1], "currency_number").collect()
+        assert row.copies == 4
+        kept.add(tuple(row))
+    assert len(kept) == 1
+
+
+def test_currency_numbers_sort_as_the_codes_and_give_them_back(spark):
+    codes = ["AAA", "AAZ", "CNY", "EUR", "GBP", "SEK", "USD", "ZZZ"]
+    frame = spark.createDataFrame([(code,) for code in codes], "code string")
+    rows = frame.select(
+        "code", currency_number("code").alias("number"), currency_code(currency_number("code"))
+    ).collect()
+    assert [row[2] for row in rows] == codes
+    assert sorted(rows, key=lambda row: row.number) == rows
+    assert (rows[0].number, rows[-1].number) == (0, 26**3 - 1)
+
+
 def trades(spark, rows):
     """Typed trades: (isin, day, time, start, max, min, end, volume, trades[, currency])."""
     return spark.createDataFrame(
@@ -182,7 +214,19 @@ def trades(spark, rows):
         "isin string, currency string, trade_date date, time string, start_price double, "
         "max_price double, min_price double, end_price double, traded_volume long, "
         "number_of_trades long",
-    ).withColumn("copies", F.lit(1).cast("long"))
+    ).select(
+        "isin",
+        currency_number("currency").alias("currency_number"),
+        "trade_date",
+        "time",
+        "start_price",
+        "max_price",
+        "min_price",
+        "end_price",
+        "traded_volume",
+        "number_of_trades",
+        F.lit(1).cast("long").alias("copies"),
+    )
 
 
 def test_opening_is_the_earliest_start_and_closing_the_latest_end(spark):
