@@ -34,9 +34,11 @@ def client_config(
     retry_mode: str = "standard",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    parameter_validation: bool = True,
 ) -> Any:
     """The botocore Config every client of the library gets: region, explicit retries and
-    explicit time-outs (seconds, per attempt)."""
+    explicit time-outs (seconds, per attempt). `parameter_validation=False` only for callers
+    that build every request themselves (botocore's check walks each value of it)."""
     from botocore.config import Config
 
     check_client_settings(max_attempts, connect_timeout, read_timeout)
@@ -45,6 +47,7 @@ def client_config(
         retries={"total_max_attempts": max_attempts, "mode": retry_mode},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        parameter_validation=parameter_validation,
     )
 
 
@@ -57,16 +60,16 @@ def new_client(
     retry_mode: str = "standard",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    parameter_validation: bool = True,
 ) -> Any:
     """A boto3 client on its own session (for objects that outlive a pickle, like log sinks)."""
     import boto3
 
     session = boto3.session.Session(region_name=region, profile_name=profile)
-    return session.client(
-        service,
-        endpoint_url=endpoint_url,
-        config=client_config(region, max_attempts, retry_mode, connect_timeout, read_timeout),
+    config = client_config(
+        region, max_attempts, retry_mode, connect_timeout, read_timeout, parameter_validation
     )
+    return session.client(service, endpoint_url=endpoint_url, config=config)
 
 
 DEFAULT_REGION = "eu-west-1"

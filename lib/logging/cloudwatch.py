@@ -60,6 +60,7 @@ import logging
 import operator
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -102,6 +103,9 @@ EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 262_144
 MIN_EVENT_BYTES = EVENT_OVERHEAD_BYTES + 4  # room for any one character
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+# CloudWatch Logs' own rules for the names (the client does not check them: see `client`)
+LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
+LOG_STREAM_NAME = re.compile(r"[^:*]{1,512}")
 # connection-type failures: the endpoint did not answer (refused, reset, timed out)
 CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
 TIMEOUT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, TimeoutError)
@@ -306,6 +310,15 @@ class CloudwatchLogs(BaseLogger):
         arguments = dict(locals())
         if not log_group_name or not log_stream_name:
             raise ValueError("log_group_name and log_stream_name are required")
+        if not LOG_GROUP_NAME.fullmatch(log_group_name):
+            raise ValueError(
+                f"log_group_name {log_group_name!r}: CloudWatch takes 1-512 characters of "
+                "A-Z a-z 0-9 . - _ / #"
+            )
+        if not LOG_STREAM_NAME.fullmatch(log_stream_name):
+            raise ValueError(
+                f"log_stream_name {log_stream_name!r}: CloudWatch takes 1-512 characters, no : or *"
+            )
         _check_int("batch_size", batch_size, 1, None)
         batch_size = min(batch_size, MAX_BATCH_EVENTS)  # the service's limit caps it
         _check_int("max_batch_bytes", max_batch_bytes, EVENT_OVERHEAD_BYTES + 1, MAX_BATCH_BYTES)
@@ -431,6 +444,11 @@ class CloudwatchLogs(BaseLogger):
                 max_attempts=self.botocore_max_attempts,
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
+                # the sink builds every request itself (names checked, messages non-empty,
+                # batches within CloudWatch's limits): botocore's check of each event cost the
+                # sending thread, which shares the interpreter with the logging calls, more
+                # than the JSON (issue 15)
+                parameter_validation=False,
             )
         return self._client
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from lib.logging.cloudwatch import CloudwatchLogs, EndpointUnavailable
 from tests.lib.logging import balanced
@@ -50,9 +51,9 @@ def reasons(sink: CloudwatchLogs) -> list[str]:
 def sink_at(endpoint_url: str, **options) -> CloudwatchLogs:
     options.setdefault("flush_interval", 0)
     options.setdefault("fallback", io.StringIO())
+    options.setdefault("log_group_name", GROUP)
     return CloudwatchLogs(
         region="eu-west-1",
-        log_group_name=GROUP,
         log_stream_name=f"s-{uuid.uuid4().hex[:8]}",
         endpoint_url=endpoint_url,
         **options,
@@ -208,6 +209,23 @@ def test_an_unexpected_error_while_sending_puts_the_batch_in_the_fallback():
     assert balanced(sink)["pending"] == 0
     with pytest.raises(ValueError, match="backoff_multiplier"):
         sink_at("http://127.0.0.1:9", backoff_multiplier=-1)
+
+
+@pytest.mark.parametrize(
+    ("group", "stream"),
+    [("bad name", "s"), ("g" * 513, "s"), ("/g", "app:1"), ("/g", "a*"), ("/g", "s" * 513)],
+)
+def test_names_cloudwatch_refuses_are_refused_when_the_sink_is_made(group, stream):
+    # the sink's client does not check requests (the sink builds them): the names are checked here
+    with pytest.raises(ValueError, match=r"log_(group|stream)_name"):
+        CloudwatchLogs(region="eu-west-1", log_group_name=group, log_stream_name=stream)
+
+
+def test_the_sinks_client_leaves_request_checks_to_the_sink():
+    sink = sink_at("http://127.0.0.1:9", log_group_name="/a-b_c/D.9#x")
+    # a request botocore's check refuses (no events) goes out: refused by the closed port
+    with pytest.raises(EndpointConnectionError):
+        sink.client.put_log_events(logGroupName="/g", logStreamName="s", logEvents=[])
 
 
 def test_an_unpickle_after_a_task_closed_the_sink_gets_a_working_one():
