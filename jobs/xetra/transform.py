@@ -91,12 +91,14 @@ PRICES = (
     ("EndPrice", "end_price"),
 )
 COUNTS = (("TradedVolume", "traded_volume"), ("NumberOfTrades", "number_of_trades"))
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
-CURRENCY_PATTERN = r"^[A-Z]{3}$"  # an ISO 4217 code
-NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
-INTEGER_PATTERN = r"^-?\d{1,18}$"  # fits a long: the cast cannot overflow (ANSI on or off)
-FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv$"
+# Java patterns; \z ends the text (Java's $ also matches before a final line terminator, so
+# "EUR\u2028" would pass as a currency and "08:00\u2028" as a time)
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}\z"
+TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d\z"
+CURRENCY_PATTERN = r"^[A-Z]{3}\z"  # the shape of an ISO 4217 code (not a check of the list)
+NUMBER_PATTERN = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\z"
+INTEGER_PATTERN = r"^-?\d{1,18}\z"  # fits a long: the cast cannot overflow (ANSI on or off)
+FILE_NAME_PATTERN = r"^\d{4}-\d{2}-\d{2}_BINS_XETR\d{2}\.csv\z"
 
 # Prices are decimal text with at most 4-6 decimals: decimal(20,8) holds them exactly, and a
 # division in it keeps 14 decimals. Larger prices are rejected (price_out_of_range).
@@ -198,8 +200,7 @@ def parse_trades(raw: DataFrame) -> DataFrame:
 
 def minute_of_day(time: str | Column) -> Column:
     """A checked ``HH:MM`` as minutes since midnight (sorts as the text does)."""
-    text = F.col(time) if isinstance(time, str) else time
-    return F.substring(text, 1, 2).cast(IntegerType()) * 60 + F.substring(text, 4, 2).cast(
+    return F.substring(time, 1, 2).cast(IntegerType()) * 60 + F.substring(time, 4, 2).cast(
         IntegerType()
     )
 
@@ -208,8 +209,7 @@ def currency_number(currency: str | Column) -> Column:
     """A checked currency code (three letters A-Z) as a number below 26**3 that sorts as the
     code does: aggregations over numbers run in Spark's hash aggregation (over text, they need a
     sort of every row)."""
-    text = F.col(currency) if isinstance(currency, str) else currency
-    letters = [F.ascii(F.substring(text, index, 1)) - 65 for index in (1, 2, 3)]
+    letters = [F.ascii(F.substring(currency, index, 1)) - 65 for index in (1, 2, 3)]
     return (letters[0] * 26 + letters[1]) * 26 + letters[2]
 
 
@@ -224,24 +224,29 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
     and the currency as its :func:`currency_number` (``currency_number``).
 
     Among repeats the row kept is the first by source file, then the one whose values (prices,
-    volume, trades, currency) hash lowest: a fixed choice, whatever the partitioning or the
-    order of the rows. The source file is compared by its hour (``file_hour``): a good row's
-    Date is its file's date, so every copy of a trade comes from the same date folder, whose
-    files differ only in the hour. The choice is one long per row, the hour and then 58 bits of
-    the values' xxhash64 (two differing copies of one hour file whose 58 bits are equal, at odds
-    of 2**-58, are kept in the order they come), so both aggregations here run in Spark's hash
+    volume, trades, currency) hash lowest (a zero price's sign aside): a fixed choice, whatever
+    the partitioning or the order of the rows. The source file is compared by its hour
+    (``file_hour``): a good row's Date is its file's date, so every copy of a trade comes from
+    the same date folder, whose files differ only in the hour. The choice is one long per row,
+    the hour and then the low 56 bits of the values' xxhash64 (two differing copies of one hour
+    file whose 56 bits are equal, at odds of 2**-56, are kept in the order they come), so both
+    aggregations here run in Spark's hash
     aggregation. A struct of the values (the choice before) needs a sort of every row and an
     aggregation Spark does not compile: on the real July 2017 files, this Spark job took 4.8 s
     against 1.9 s now. The rows are clustered by ISIN first: the daily aggregation and the
     previous-close window need no other shuffle.
     """
     values = [snake for _, snake in PRICES + COUNTS]
-    choice = F.col("file_hour").cast(LongType()) * F.lit(1 << 58) + F.xxhash64(
+    # -0.0 + 0.0 is 0.0: copies that differ only in a zero's sign are the same copy (xxhash64
+    # gives both zeros one hash, so the choice could not tell them apart)
+    prices = [(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES]
+    # hours 00-99 (the file name's two digits) fit below 2**63 with 56 bits of hash
+    choice = F.col("file_hour").cast(LongType()) * F.lit(1 << 56) + F.xxhash64(
         *values, "currency"
-    ).bitwiseAND(F.lit((1 << 58) - 1))
+    ).bitwiseAND(F.lit((1 << 56) - 1))
     trades = (
         parsed.where(F.col("reject_reason").isNull())
-        .select("isin", "trade_date", "time", *values,
+        .select("isin", "trade_date", "time", *prices, *values[len(PRICES):],
                 currency_number("currency").alias("currency_number"), choice.alias("choice"))
         .repartition("isin")
         .groupBy("isin", "trade_date", "time")

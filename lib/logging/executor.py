@@ -36,6 +36,12 @@ from lib.logging.logger import Logger
 from lib.redact import one_line
 
 
+def _stream_name(name: str) -> str:
+    """`name` with the characters CloudWatch refuses in stream names (: and *) as '-' (a
+    scheduler's run id in the app id, such as scheduled__2026-12-03T10:00:00+00:00)."""
+    return name.replace(":", "-").replace("*", "-")
+
+
 @dataclass(frozen=True)
 class ExecutorLogConfig:
     log_group_name: str
@@ -83,10 +89,12 @@ class ExecutorLogConfig:
         return cls(**values)
 
     def driver_stream(self) -> str:
-        return f"{self.stream_prefix}/{self.app_id}/driver"
+        return _stream_name(f"{self.stream_prefix}/{self.app_id}/driver")
 
     def worker_stream(self) -> str:
-        return f"{self.stream_prefix}/{self.app_id}/{socket.gethostname()}-{os.getpid()}"
+        return _stream_name(
+            f"{self.stream_prefix}/{self.app_id}/{socket.gethostname()}-{os.getpid()}"
+        )
 
     def sink(self, stream: str) -> CloudwatchLogs:
         return CloudwatchLogs(

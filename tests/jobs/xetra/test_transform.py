@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import pytest
 from chispa import assert_df_equality
@@ -54,6 +55,9 @@ def test_a_good_row_parses_to_typed_values(raw_rows):
         ({"Currency": "eur"}, "unparsable_currency"),  # an ISO 4217 code: three letters A-Z
         ({"Currency": "EURO"}, "unparsable_currency"),
         ({"Currency": "€"}, "unparsable_currency"),
+        ({"Currency": "EUR\u2028"}, "unparsable_currency"),  # Java's $ would let it pass
+        ({"Time": "08:00\u2028"}, "unparsable_time"),
+        ({"TradedVolume": "100\u0085"}, "unparsable_traded_volume"),
         ({"EndPrice": None}, "missing_end_price"),
         ({"NumberOfTrades": None}, "missing_number_of_trades"),
         ({"Date": "03.07.2017", "_file_day": "2017-07-03"}, "unparsable_date"),
@@ -176,13 +180,41 @@ def test_copies_of_one_hour_keep_the_same_one_whatever_the_order(raw_rows):
         {"EndPrice": "80.25", "Currency": "USD"},
         {"TradedVolume": "7"},
     ]
+    given = {
+        (row.end_price, row.traded_volume, row.currency)
+        for row in raw_rows(copies).transform(parse_trades).collect()
+    }
     kept = set()
-    for given in (copies, copies[::-1], copies[1:] + copies[:1]):
-        frame = raw_rows(given).repartition(3).transform(parse_trades).transform(dedupe_trades)
-        [row] = frame.select("copies", *frame.columns[2:-1], "currency_number").collect()
+    for order in (copies, copies[::-1], copies[1:] + copies[:1]):
+        frame = raw_rows(order).repartition(3).transform(parse_trades).transform(dedupe_trades)
+        [row] = frame.select(
+            "copies", *frame.columns[2:-1], currency_code("currency_number").alias("currency")
+        ).collect()
         assert row.copies == 4
+        # one of the copies, whole (no column taken from another)
+        assert (row.end_price, row.traded_volume, row.currency) in given
         kept.add(tuple(row))
     assert len(kept) == 1
+
+
+@pytest.mark.parametrize("ansi", ["false", "true"])
+def test_the_earliest_hour_is_kept_for_every_hour_a_file_name_can_hold(spark, raw_rows, ansi):
+    copies = [{"_file_hour": 45, "EndPrice": "80.75"}, {"_file_hour": 8, "EndPrice": "80.25"}]
+    copies += [{"_file_hour": 99, "EndPrice": "80.0"}, {"_file_hour": 32, "EndPrice": "80.1"}]
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", ansi)
+    try:
+        [kept] = raw_rows(copies).transform(parse_trades).transform(dedupe_trades).collect()
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
+    assert (kept.end_price, kept.copies) == (80.25, 4)
+
+
+def test_copies_that_differ_in_a_zeros_sign_only_give_one_result(raw_rows):
+    copies = [{"MinPrice": "-0"}, {"MinPrice": "0"}]
+    for order in (copies, copies[::-1]):
+        [kept] = raw_rows(order).transform(parse_trades).transform(dedupe_trades).collect()
+        assert math.copysign(1.0, kept.min_price) == 1.0
 
 
 def test_currency_numbers_sort_as_the_codes_and_give_them_back(spark):

@@ -422,6 +422,20 @@ def test_botocore_debug_logging_does_not_recurse(make_sink, logs_client):
     assert figures["sent"] == len(stored) == 1
 
 
+def test_what_botocore_no_longer_checks_is_made_right_by_the_sink(make_sink, logs_client):
+    sink = make_sink()
+    now_ms = time.time() * 1000
+    sink.enqueue(b"bytes in", timestamp_ms=now_ms + 0.5)  # bytes and a float, from a caller
+    sink.enqueue("text", timestamp_ms=int(now_ms))
+    sink.flush()
+    events = logs_client.get_log_events(
+        logGroupName=GROUP, logStreamName=sink.log_stream_name, startFromHead=True
+    )["events"]
+    assert [event["message"] for event in events] == ["bytes in", "text"]
+    assert all(isinstance(event["timestamp"], int) for event in events)
+    assert sink.snapshot()["sent"] == 2
+
+
 def test_retention_days_must_be_a_value_cloudwatch_accepts(make_sink, logs_client):
     sink = make_sink(create=False)
     with pytest.raises(ValueError, match="retention_days=10"):

@@ -213,12 +213,23 @@ def test_an_unexpected_error_while_sending_puts_the_batch_in_the_fallback():
 
 @pytest.mark.parametrize(
     ("group", "stream"),
-    [("bad name", "s"), ("g" * 513, "s"), ("/g", "app:1"), ("/g", "a*"), ("/g", "s" * 513)],
-)
-def test_names_cloudwatch_refuses_are_refused_when_the_sink_is_made(group, stream):
-    # the sink's client does not check requests (the sink builds them): the names are checked here
+    [("bad name", "s"), ("g" * 513, "s"), ("aws/g", "s"), (7, "s"), ("/g", "app:1"),
+     ("/g", "a*"), ("/g", "s" * 513)],
+)  # fmt: skip
+def test_names_cloudwatch_refuses_turn_the_sink_off_not_the_job(group, stream):
+    # the sink's client does not check requests (the sink builds them): the names are checked
+    # here, and logging never fails the job: the events go to the fallback
+    sink = CloudwatchLogs(
+        region="eu-west-1", log_group_name=group, log_stream_name=stream,
+        endpoint_url="http://127.0.0.1:9", flush_interval=0, fallback=io.StringIO(),
+    )  # fmt: skip
+    assert "CloudWatch Logs sink is off (log_" in sink._fallback.getvalue()
+    sink.info("still logged")
+    sink.flush()
+    assert reasons(sink) == ["invalid_name"]
+    assert balanced(sink)["put_calls"] == 0
     with pytest.raises(ValueError, match=r"log_(group|stream)_name"):
-        CloudwatchLogs(region="eu-west-1", log_group_name=group, log_stream_name=stream)
+        sink.create_log_group()
 
 
 def test_the_sinks_client_leaves_request_checks_to_the_sink():

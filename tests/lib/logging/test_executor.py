@@ -177,3 +177,18 @@ def test_the_drivers_log_group_set_up_never_fails_the_job(moto_server, code, cap
     monkeypatch.setattr(executor.ExecutorLogConfig, "sink", sink_with_hook)
     assert prepare_log_group(config, retention_days=1, tags={"project": "p"}) is False
     assert code in capfd.readouterr().err  # said once, on stderr
+
+
+def test_a_run_id_with_colons_still_gets_streams_cloudwatch_takes(moto_server):
+    config = ExecutorLogConfig(
+        log_group_name="/datalake-etl/test",
+        app_id="billing-scheduled__2026-12-03T10:00:00+00:00",
+        stream_prefix="etl*dev",
+        endpoint_url=moto_server.endpoint_url,
+        region="eu-west-1",
+    )
+    assert config.driver_stream() == "etl-dev/billing-scheduled__2026-12-03T10-00-00+00-00/driver"
+    sink = config.sink(config.worker_stream())
+    assert sink.create_log_group() in (True, False)
+    assert sink.create_log_stream() is True
+    sink.close()
