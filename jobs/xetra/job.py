@@ -50,7 +50,7 @@ from lib.spark.io import empty_frame, job_description, observed, write_partition
 from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
 
-SOURCE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv$")
+SOURCE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv\Z")
 HEADER_ONLY = (HEADER + "\n").encode()  # a file of an hour without trading
 HEADER_ONLY_ETAG = hashlib.md5(HEADER_ONLY, usedforsecurity=False).hexdigest()
 REPORT_TABLE = "xetra_daily_report"

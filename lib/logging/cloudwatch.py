@@ -38,7 +38,7 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
   credentials drop the client (the next one reads refreshed credentials) and pause the sink
   for `breaker_seconds`; access denied stops all calls of the sink and warns once. A group or
   stream name CloudWatch would refuse turns the sink off when it is made (reason
-  ``invalid_name``, one warning): logging never fails the job. The client skips botocore's
+  ``invalid_name``, one warning per sink): logging never fails the job. The client skips botocore's
   parameter check; the sink builds every request itself (text, integer timestamps, limits).
 * Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
   stderr, with the reason). ``snapshot()`` counters always satisfy
@@ -107,7 +107,7 @@ MAX_EVENT_BYTES = 262_144
 MIN_EVENT_BYTES = EVENT_OVERHEAD_BYTES + 4  # room for any one character
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 # CloudWatch Logs' rules for the names (botocore checks neither pattern nor maximum length)
-LOG_GROUP_NAME = re.compile(r"(?!aws/)[.\-_/#A-Za-z0-9]{1,512}")
+LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 LOG_STREAM_NAME = re.compile(r"[^:*]{1,512}")
 
 
@@ -116,7 +116,7 @@ def name_problem(log_group_name: Any, log_stream_name: Any) -> str | None:
     if not isinstance(log_group_name, str) or not LOG_GROUP_NAME.fullmatch(log_group_name):
         return (
             f"log_group_name {log_group_name!r}: CloudWatch takes 1-512 characters of "
-            "A-Z a-z 0-9 . - _ / #, not starting aws/"
+            "A-Z a-z 0-9 . - _ / #"
         )
     if not isinstance(log_stream_name, str) or not LOG_STREAM_NAME.fullmatch(log_stream_name):
         return f"log_stream_name {log_stream_name!r}: CloudWatch takes 1-512 characters, no : or *"
@@ -325,8 +325,6 @@ class CloudwatchLogs(BaseLogger):
     ) -> None:
         # the arguments as given, before any local variable exists: what a pickle carries
         arguments = dict(locals())
-        if not log_group_name or not log_stream_name:
-            raise ValueError("log_group_name and log_stream_name are required")
         _check_int("batch_size", batch_size, 1, None)
         batch_size = min(batch_size, MAX_BATCH_EVENTS)  # the service's limit caps it
         _check_int("max_batch_bytes", max_batch_bytes, EVENT_OVERHEAD_BYTES + 1, MAX_BATCH_BYTES)
@@ -571,7 +569,7 @@ class CloudwatchLogs(BaseLogger):
         if not isinstance(message, str):  # the client no longer checks types (see `client`)
             message = (
                 bytes(message).decode("utf-8", "replace")
-                if isinstance(message, bytes | bytearray)
+                if isinstance(message, bytes | bytearray | memoryview)
                 else str(message)
             )
         self._enqueue(message, timestamp)
@@ -758,8 +756,9 @@ class CloudwatchLogs(BaseLogger):
     def _deliver(self, batch: list[LogEvent], deadline: float) -> None:
         skipped = self._skip_reason()
         if skipped is not None:
-            with self._lock:
-                self._counters["breaker_skips"] += 1
+            if skipped != "invalid_name":  # no breaker involved: the reason says it all
+                with self._lock:
+                    self._counters["breaker_skips"] += 1
             self._to_fallback(batch, skipped)
             return
         attempt = 0

@@ -213,8 +213,8 @@ def test_an_unexpected_error_while_sending_puts_the_batch_in_the_fallback():
 
 @pytest.mark.parametrize(
     ("group", "stream"),
-    [("bad name", "s"), ("g" * 513, "s"), ("aws/g", "s"), (7, "s"), ("/g", "app:1"),
-     ("/g", "a*"), ("/g", "s" * 513)],
+    [("bad name", "s"), ("g" * 513, "s"), ("", "s"), (7, "s"), ("/g", "app:1"),
+     ("/g", "a*"), ("/g", ""), ("/g", "s" * 513)],
 )  # fmt: skip
 def test_names_cloudwatch_refuses_turn_the_sink_off_not_the_job(group, stream):
     # the sink's client does not check requests (the sink builds them): the names are checked
