@@ -230,13 +230,13 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
     the same date folder, whose files differ only in the hour. The choice is one long per row,
     the hour and then the low 56 bits of the values' xxhash64 (two differing copies of one hour
     file whose 56 bits are equal, at odds of 2**-56, are kept in the order they come), so both
-    aggregations here run in Spark's hash
-    aggregation. A struct of the values (the choice before) needs a sort of every row and an
-    aggregation Spark does not compile: on the real July 2017 files, this Spark job took 4.8 s
-    against 1.9 s now. The rows are clustered by ISIN first: the daily aggregation and the
-    previous-close window need no other shuffle.
+    aggregations here run in Spark's hash aggregation. A struct of the values (the choice
+    before) needs a sort of every row and an aggregation Spark does not compile: on the real
+    July 2017 files, this Spark job took 4.8 s against 1.9 s now. The rows are clustered by ISIN
+    first: the daily aggregation and the previous-close window need no other shuffle.
     """
-    values = [snake for _, snake in PRICES + COUNTS]
+    counts = [snake for _, snake in COUNTS]
+    values = [snake for _, snake in PRICES] + counts
     # -0.0 + 0.0 is 0.0: copies that differ only in a zero's sign are the same copy (xxhash64
     # gives both zeros one hash, so the choice could not tell them apart)
     prices = [(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES]
@@ -246,7 +246,7 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
     ).bitwiseAND(F.lit((1 << 56) - 1))
     trades = (
         parsed.where(F.col("reject_reason").isNull())
-        .select("isin", "trade_date", "time", *prices, *values[len(PRICES):],
+        .select("isin", "trade_date", "time", *prices, *counts,
                 currency_number("currency").alias("currency_number"), choice.alias("choice"))
         .repartition("isin")
         .groupBy("isin", "trade_date", "time")

@@ -38,8 +38,9 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
   credentials drop the client (the next one reads refreshed credentials) and pause the sink
   for `breaker_seconds`; access denied stops all calls of the sink and warns once. A group or
   stream name CloudWatch would refuse turns the sink off when it is made (reason
-  ``invalid_name``, one warning per sink): logging never fails the job. The client skips botocore's
-  parameter check; the sink builds every request itself (text, integer timestamps, limits).
+  ``invalid_name``, one warning per sink): logging never fails the job. The client skips
+  botocore's parameter check; the sink builds every request itself (text, integer timestamps,
+  limits).
 * Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
   stderr, with the reason). ``snapshot()`` counters always satisfy
   ``enqueued == sent + to_fallback + dropped + pending``.
@@ -121,6 +122,12 @@ def name_problem(log_group_name: Any, log_stream_name: Any) -> str | None:
     if not isinstance(log_stream_name, str) or not LOG_STREAM_NAME.fullmatch(log_stream_name):
         return f"log_stream_name {log_stream_name!r}: CloudWatch takes 1-512 characters, no : or *"
     return None
+
+
+def _tag_strings(tags: Mapping[Any, Any]) -> dict[str, str]:
+    """Tags as CloudWatch takes them (the client does not check them: see `client`); a value
+    from YAML may be a number."""
+    return {str(key): str(value) for key, value in tags.items()}
 
 
 # connection-type failures: the endpoint did not answer (refused, reset, timed out)
@@ -373,7 +380,7 @@ class CloudwatchLogs(BaseLogger):
         self.read_timeout = min(read_timeout, self.attempt_budget - self.connect_timeout)
         self.breaker_seconds = breaker_seconds
         self.retention_days = retention_days
-        self.tags = {str(key): str(value) for key, value in (tags or {}).items()}
+        self.tags = _tag_strings(tags or {})
         self.endpoint = endpoint_url or f"logs.{region or 'default'}"
         self._fallback = fallback
         self._clock = clock
@@ -498,7 +505,7 @@ class CloudwatchLogs(BaseLogger):
         self._check_names()
         arguments: dict[str, Any] = {"logGroupName": self.log_group_name}
         if tags:
-            arguments["tags"] = {str(key): str(value) for key, value in tags.items()}
+            arguments["tags"] = _tag_strings(tags)
         created = True
         try:
             self._guarded_call("create_log_group", **arguments)
