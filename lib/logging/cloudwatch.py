@@ -40,7 +40,8 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
   stream name CloudWatch would refuse turns the sink off when it is made (reason
   ``invalid_name``, one warning per sink): logging never fails the job. The client skips
   botocore's parameter check; the sink builds every request itself (text, integer timestamps,
-  limits).
+  limits), and the events go into the request body by ``json.dumps``, not botocore's
+  serializer (the same bytes, in a third of the time on the sending thread).
 * Nothing is lost silently: undeliverable events are written to the fallback (JSON lines on
   stderr, with the reason). ``snapshot()`` counters always satisfy
   ``enqueued == sent + to_fallback + dropped + pending``.
@@ -134,6 +135,36 @@ def _tag_strings(tags: Mapping[Any, Any]) -> dict[str, str]:
 CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError, ConnectionError)
 TIMEOUT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, TimeoutError)
 CONNECTION_ATTEMPTS = 3  # a refused or reset connection: then the breaker decides
+
+
+PUT_LOG_EVENTS = "cloudwatch-logs.PutLogEvents"
+
+
+def _events_serialised_by_json(client: Any) -> None:
+    """PutLogEvents requests of `client` get their events written by ``json.dumps`` instead of
+    botocore's serializer, which walks every event's shape in Python on the sending thread:
+    3.6 µs against 1.2 µs per 200-byte event (botocore 1.44, this project's bench machine),
+    and that thread shares the interpreter with the logging calls (issue 15).
+
+    Both are hooks of botocore's public event system: before the request is built, the events
+    move from the call's parameters to its context, and botocore serializes the rest; before
+    the call, the body gets them back (``json.dumps`` as botocore's serializer does it, so the
+    same bytes). The body is then signed and sent, retries included, as botocore's own."""
+    client.meta.events.register(f"before-parameter-build.{PUT_LOG_EVENTS}", _set_events_aside)
+    client.meta.events.register(f"before-call.{PUT_LOG_EVENTS}", _write_events_into_body)
+
+
+def _set_events_aside(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["datalake_etl_log_events"] = params.get("logEvents", [])
+    params["logEvents"] = []
+
+
+def _write_events_into_body(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    events = context.pop("datalake_etl_log_events", None)
+    if events is not None:
+        body = json.loads(params["body"])
+        body["logEvents"] = events
+        params["body"] = json.dumps(body).encode("utf-8")
 
 
 class AttemptOverBudget(TimeoutError):
@@ -469,6 +500,7 @@ class CloudwatchLogs(BaseLogger):
                 # interpreter with the logging calls, at 0.7-0.8x the cost of its JSON (issue 15)
                 parameter_validation=False,
             )
+            _events_serialised_by_json(self._client)
         return self._client
 
     def _breaker(self) -> EndpointBreaker:

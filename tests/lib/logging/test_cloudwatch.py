@@ -437,6 +437,40 @@ def test_what_botocore_no_longer_checks_is_made_right_by_the_sink(make_sink, log
     assert sink.snapshot()["sent"] == 2
 
 
+def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client):
+    """The sink's client writes the events into the body with json.dumps (issue 15): the
+    signed request holds, byte for byte, what botocore's serializer makes of the same call."""
+    sink = make_sink()
+    sent: list[bytes] = []
+    sink.client.meta.events.register(
+        "before-send.cloudwatch-logs.PutLogEvents", lambda request, **_: sent.append(request.body)
+    )
+    serialized_by_botocore: list[int] = []  # the events botocore's serializer gets to walk
+    sink.client.meta.events.register(
+        "before-parameter-build.cloudwatch-logs.PutLogEvents",
+        lambda params, **_: serialized_by_botocore.append(len(params["logEvents"])),
+    )
+    messages = ["plain", 'a "quote", a \\ backslash', "two\nlines\ttab", "ünïcödé €", "😀",
+                "{\"json\": [1, 2]}", "\u2028", os.fsdecode(b"\xff.csv")]  # fmt: skip
+    for message in messages:
+        sink.enqueue(message)
+    sink.flush()
+    assert len(sent) == 1
+    assert serialized_by_botocore == [0]
+    body = json.loads(sent[0])
+    assert [event["message"] for event in body["logEvents"]][:-1] == messages[:-1]
+    assert stored_messages(logs_client, sink.log_stream_name)[:-1] == messages[:-1]
+    assert sink.snapshot()["sent"] == len(messages)
+
+    replayed: list[bytes] = []
+    logs_client.meta.events.register(
+        "before-send.cloudwatch-logs.PutLogEvents",
+        lambda request, **_: replayed.append(request.body),
+    )
+    logs_client.put_log_events(**body)  # botocore's own serializer (and parameter check)
+    assert replayed == sent
+
+
 def test_retention_days_must_be_a_value_cloudwatch_accepts(make_sink, logs_client):
     sink = make_sink(create=False)
     with pytest.raises(ValueError, match="retention_days=10"):
