@@ -146,21 +146,34 @@ def _events_serialised_by_json(client: Any) -> None:
     3.6 µs against 1.2 µs per 200-byte event (botocore 1.44, this project's bench machine),
     and that thread shares the interpreter with the logging calls (issue 15).
 
-    Both are hooks of botocore's public event system: before the request is built, the events
-    move from the call's parameters to its context, and botocore serializes the rest; before
-    the call, the body gets them back (``json.dumps`` as botocore's serializer does it, so the
-    same bytes). The body is then signed and sent, retries included, as botocore's own."""
-    client.meta.events.register(f"before-parameter-build.{PUT_LOG_EVENTS}", _set_events_aside)
-    client.meta.events.register(f"before-call.{PUT_LOG_EVENTS}", _write_events_into_body)
+    Both are hooks of botocore's public event system: once every other handler of
+    ``before-parameter-build`` has seen (and may have changed) the call's parameters, the
+    events move to the call's context, and botocore serializes the rest; before any other
+    handler of ``before-call``, the body gets them back (``json.dumps`` as botocore's JSON
+    serializer does it: the same bytes). The body is then signed and sent, retries included,
+    as botocore's own. Only for the JSON protocol (a botocore that speaks another one to
+    CloudWatch Logs serializes as before); registering twice changes nothing."""
+    service = client.meta.service_model
+    if (getattr(service, "resolved_protocol", None) or service.protocol) != "json":
+        return
+    events = client.meta.events
+    events.register_last("before-parameter-build", _set_events_aside,
+                         unique_id="datalake_etl.cloudwatch.set_events_aside")  # fmt: skip
+    events.register_first(f"before-call.{PUT_LOG_EVENTS}", _write_events_into_body,
+                          unique_id="datalake_etl.cloudwatch.write_events")  # fmt: skip
 
 
-def _set_events_aside(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    context["datalake_etl_log_events"] = params.get("logEvents", [])
-    params["logEvents"] = []
+_EVENTS_KEY = "datalake_etl_log_events"
+
+
+def _set_events_aside(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any):
+    if model.name == "PutLogEvents" and isinstance(params.get("logEvents"), list):
+        context[_EVENTS_KEY] = params["logEvents"]
+        params["logEvents"] = []
 
 
 def _write_events_into_body(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    events = context.pop("datalake_etl_log_events", None)
+    events = context.pop(_EVENTS_KEY, None)
     if events is not None:
         body = json.loads(params["body"])
         body["logEvents"] = events
@@ -485,8 +498,9 @@ class CloudwatchLogs(BaseLogger):
     @property
     def client(self) -> Any:
         self._check_process()
-        if self._client is None:
-            self._client = new_client(
+        client = self._client  # read once: another thread may drop it (set it to None)
+        if client is None:
+            client = new_client(
                 "logs",
                 region=self.region,
                 profile=self.profile,
@@ -500,8 +514,9 @@ class CloudwatchLogs(BaseLogger):
                 # interpreter with the logging calls, at 0.7-0.8x the cost of its JSON (issue 15)
                 parameter_validation=False,
             )
-            _events_serialised_by_json(self._client)
-        return self._client
+            _events_serialised_by_json(client)  # before another thread can see the client
+            self._client = client
+        return client
 
     def _breaker(self) -> EndpointBreaker:
         return endpoint_breaker(self.endpoint)

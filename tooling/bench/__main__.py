@@ -74,7 +74,8 @@ def table(results: dict[str, Any]) -> str:
             f"{'':34}{'seconds':>10}{'x DuckDB':>10}"]  # fmt: skip
     labels = {"job_cold": "job, cold (fresh spark-submit)",
               "job_first_in_session": "job, first run in a session",
-              "job_warm": "job, warm (median of runs 2..)",
+              "job_warm": "job, warm (median of runs 2..)" if "job_warm_runs" in seconds
+                          else "job, warm (second run)",
               "spark_floor": "Spark floor (no checks)",
               "duckdb": "DuckDB (typed read_csv)",
               "polars": "Polars (lazy)", "pandas": "pandas (course style)"}  # fmt: skip
@@ -82,8 +83,8 @@ def table(results: dict[str, Any]) -> str:
         if seconds.get(key) is not None:
             versus = seconds[key] / seconds["duckdb"]
             rows.append(f"  {label:32}{seconds[key]:>10.2f}{versus:>10.2f}")
-    if seconds.get("spark_floor"):
-        runs = ", ".join(f"{value:.2f}" for value in seconds.get("job_warm_runs", []))
+    if seconds.get("spark_floor") and seconds.get("job_warm_runs"):
+        runs = ", ".join(f"{value:.2f}" for value in seconds["job_warm_runs"])
         rows.append(f"  job warm / Spark floor: {seconds['job_warm'] / seconds['spark_floor']:.2f}"
                     f" (warm runs: {runs} s)")  # fmt: skip
     rows.append(f"{'trading days':>14}{'rows':>10}{'job s':>8}{'job rows/s':>12}"

@@ -18,6 +18,7 @@ from lib.logging.cloudwatch import (
     EVENT_OVERHEAD_BYTES,
     CloudwatchLogs,
     LogEvent,
+    _events_serialised_by_json,
     event_size,
     plan_batches,
     split_message,
@@ -437,7 +438,7 @@ def test_what_botocore_no_longer_checks_is_made_right_by_the_sink(make_sink, log
     assert sink.snapshot()["sent"] == 2
 
 
-def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client):
+def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client, monkeypatch):
     """The sink's client writes the events into the body with json.dumps (issue 15): the
     signed request holds, byte for byte, what botocore's serializer makes of the same call."""
     sink = make_sink()
@@ -446,10 +447,14 @@ def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client
         "before-send.cloudwatch-logs.PutLogEvents", lambda request, **_: sent.append(request.body)
     )
     serialized_by_botocore: list[int] = []  # the events botocore's serializer gets to walk
-    sink.client.meta.events.register(
-        "before-parameter-build.cloudwatch-logs.PutLogEvents",
-        lambda params, **_: serialized_by_botocore.append(len(params["logEvents"])),
-    )
+    serializer = sink.client._serializer
+
+    class Counting:
+        def serialize_to_request(self, parameters, operation_model):
+            serialized_by_botocore.append(len(parameters.get("logEvents", [])))
+            return serializer.serialize_to_request(parameters, operation_model)
+
+    monkeypatch.setattr(sink.client, "_serializer", Counting())
     messages = ["plain", 'a "quote", a \\ backslash', "two\nlines\ttab", "ünïcödé €", "😀",
                 "{\"json\": [1, 2]}", "\u2028", os.fsdecode(b"\xff.csv")]  # fmt: skip
     for message in messages:
@@ -469,6 +474,29 @@ def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client
     )
     logs_client.put_log_events(**body)  # botocore's own serializer (and parameter check)
     assert replayed == sent
+
+
+@pytest.mark.parametrize(
+    "event", ["before-parameter-build.cloudwatch-logs.PutLogEvents", "before-parameter-build"]
+)
+def test_handlers_on_the_clients_parameters_still_see_and_change_the_events(
+    make_sink, logs_client, event
+):
+    """A user's hook on the sink's client (here one that masks a value) runs before the events
+    are set aside for json.dumps, however specific its event name; hooking twice is harmless."""
+    sink = make_sink()
+
+    def mask(params, **_):
+        for item in params.get("logEvents", []):
+            item["message"] = item["message"].replace("hunter2", "****")
+
+    sink.client.meta.events.register(event, mask)
+    _events_serialised_by_json(sink.client)  # a second registration changes nothing
+    sink.enqueue("password=hunter2")
+    sink.enqueue("plain")
+    sink.flush()
+    assert stored_messages(logs_client, sink.log_stream_name) == ["password=****", "plain"]
+    assert sink.snapshot()["sent"] == 2
 
 
 def test_retention_days_must_be_a_value_cloudwatch_accepts(make_sink, logs_client):
