@@ -447,14 +447,14 @@ def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client
         "before-send.cloudwatch-logs.PutLogEvents", lambda request, **_: sent.append(request.body)
     )
     serialized_by_botocore: list[int] = []  # the events botocore's serializer gets to walk
-    serializer = sink.client._serializer
+    serializer = sink.client._serializer._serializer  # botocore's, inside the sink's wrapper
 
     class Counting:
         def serialize_to_request(self, parameters, operation_model):
             serialized_by_botocore.append(len(parameters.get("logEvents", [])))
             return serializer.serialize_to_request(parameters, operation_model)
 
-    monkeypatch.setattr(sink.client, "_serializer", Counting())
+    monkeypatch.setattr(sink.client._serializer, "_serializer", Counting())
     messages = ["plain", 'a "quote", a \\ backslash', "two\nlines\ttab", "ünïcödé €", "😀",
                 "{\"json\": [1, 2]}", "\u2028", os.fsdecode(b"\xff.csv")]  # fmt: skip
     for message in messages:
@@ -476,22 +476,33 @@ def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client
     assert replayed == sent
 
 
+def mask_parameters(params, **_):
+    for item in params.get("logEvents", []):
+        item["message"] = item["message"].replace("hunter2", "****")
+
+
+def mask_body(params, **_):
+    params["body"] = params["body"].replace(b"hunter2", b"****")
+
+
 @pytest.mark.parametrize(
-    "event", ["before-parameter-build.cloudwatch-logs.PutLogEvents", "before-parameter-build"]
+    ("event", "handler", "register"),
+    [
+        ("before-parameter-build.cloudwatch-logs.PutLogEvents", mask_parameters, "register"),
+        ("before-parameter-build", mask_parameters, "register_last"),
+        ("before-call.cloudwatch-logs.*", mask_body, "register"),
+        ("before-call.*.*", mask_body, "register_first"),
+    ],
 )
-def test_handlers_on_the_clients_parameters_still_see_and_change_the_events(
-    make_sink, logs_client, event
+def test_handlers_on_the_sinks_client_still_see_and_change_the_events(
+    make_sink, logs_client, event, handler, register
 ):
-    """A user's hook on the sink's client (here one that masks a value) runs before the events
-    are set aside for json.dumps, however specific its event name; hooking twice is harmless."""
+    """A user's hook on the sink's client (here one that masks a value), whatever its event
+    name and place, sees the events that the sink's serializer writes by json.dumps, in the
+    parameters and in the body; wrapping the serializer twice is harmless."""
     sink = make_sink()
-
-    def mask(params, **_):
-        for item in params.get("logEvents", []):
-            item["message"] = item["message"].replace("hunter2", "****")
-
-    sink.client.meta.events.register(event, mask)
-    _events_serialised_by_json(sink.client)  # a second registration changes nothing
+    getattr(sink.client.meta.events, register)(event, handler)
+    _events_serialised_by_json(sink.client)  # a second call changes nothing
     sink.enqueue("password=hunter2")
     sink.enqueue("plain")
     sink.flush()
