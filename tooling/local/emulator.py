@@ -4,6 +4,12 @@
         print(emulator.endpoint_url)        # http://127.0.0.1:PORT
         emulator.reset()                    # forget every bucket, object, log group ...
 
+    with S3Emulator(separate_process=True) as emulator:   # `python -m moto.server` in a child
+
+In-process (the default) the server answers from threads of this interpreter: quick to start,
+but its request handling runs on this process's GIL. A separate process keeps that work off it,
+as a real AWS endpoint is: what the bench needs when it times a client's own threads.
+
 `environment()` gives the variables that point boto3 (AWS_ENDPOINT_URL) and dummy credentials
 at it; :class:`lib.spark.SparkFactory` reads the same AWS_ENDPOINT_URL for S3A, so every tool,
 job and test talks to one place. moto is a development dependency: import this module only in
@@ -14,25 +20,38 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+START_SECONDS = 60.0  # a separate server process: import moto, then bind
+_RUNNING_ON = re.compile(r"Running on http://([^:/\s]+):(\d+)")
 
 
 class S3Emulator:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, separate_process: bool = False):
         self.host = host
         self.port = port
-        self._server = None
+        self.separate_process = separate_process
+        self._server: Any = None  # moto's ThreadedMotoServer, or the child process
+        self._address: tuple[str, int] | None = None
 
     @property
     def endpoint_url(self) -> str:
-        if self._server is None:
+        if self._server is None or self._address is None:
             raise RuntimeError("the emulator is not running")
-        host, port = self._server.get_host_and_port()
+        host, port = self._address
         return f"http://{host}:{port}"
 
     def start(self) -> S3Emulator:
+        if self.separate_process:
+            return self._start_process()
         from moto.server import ThreadedMotoServer
 
         # werkzeug logs every request at INFO: far too much for a job's console
@@ -40,12 +59,48 @@ class S3Emulator:
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         server.start()
         self._server = server
+        self._address = server.get_host_and_port()
+        return self
+
+    def _start_process(self) -> S3Emulator:
+        # port 0: the child binds a free one and says which ("Running on http://host:port"),
+        # so no other server can take it between a probe and the bind. Its output goes to a
+        # file: a pipe nobody reads would fill up and stall it.
+        command = [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)]
+        with tempfile.TemporaryFile() as output:  # the child keeps its own handle
+            self._server = child = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT
+            )
+            deadline = time.monotonic() + START_SECONDS
+            try:
+                while self._address is None:
+                    output.seek(0)
+                    said = output.read().decode("utf-8", "replace")
+                    if child.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the moto server process did not start: {said[-2000:]}")
+                    running = _RUNNING_ON.search(said)
+                    if running is None:
+                        time.sleep(0.1)
+                    else:
+                        self._address = (running.group(1), int(running.group(2)))
+            except BaseException:  # not started, or interrupted: no server left behind
+                self.stop()
+                raise
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        server, self._server, self._address = self._server, None, None
+        if server is None:
+            return
+        if isinstance(server, subprocess.Popen):
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        else:
+            server.stop()
 
     def reset(self) -> None:
         """Drop all state in the emulator (moto's reset API)."""

@@ -14,6 +14,7 @@ def test_the_sink_delivers_every_event_and_the_floor_is_measured(moto_server):
     assert sink["put_log_events_calls"] >= 1
     # both are timings (compared in the bench, not here: a test must not flake on a busy box)
     assert sink["us_per_log_call"] > 0
+    assert sink["cpu_us_per_event"] > 0
     assert stdlib_floor(lines) > 0
 
 
@@ -21,18 +22,19 @@ def test_rounds_report_the_median_per_call_and_the_round_that_delivered_least():
     from tooling.bench.cloudwatch import summarised
 
     rounds = [
-        {"us_per_log_call": 9.0, "drain_seconds": 1.0, "put_log_events_calls": 3,
-         "events_delivered_at_close": 10, "events_delivered": 10},
-        {"us_per_log_call": 30.0, "drain_seconds": 3.0, "put_log_events_calls": 3,
-         "events_delivered_at_close": 7, "events_delivered": 9},
+        {"us_per_log_call": 9.0, "drain_seconds": 1.0, "cpu_us_per_event": 20.0,
+         "put_log_events_calls": 3, "events_delivered_at_close": 10, "events_delivered": 10},
+        {"us_per_log_call": 30.0, "drain_seconds": 3.0, "cpu_us_per_event": 50.0,
+         "put_log_events_calls": 3, "events_delivered_at_close": 7, "events_delivered": 9},
         # late at close, complete after settling
-        {"us_per_log_call": 12.0, "drain_seconds": 2.0, "put_log_events_calls": 3,
-         "events_delivered_at_close": 4, "events_delivered": 10},
+        {"us_per_log_call": 12.0, "drain_seconds": 2.0, "cpu_us_per_event": 30.0,
+         "put_log_events_calls": 3, "events_delivered_at_close": 4, "events_delivered": 10},
     ]  # fmt: skip
     result = summarised(rounds)
     assert result["us_per_log_call"] == 12.0
     assert result["us_per_log_call_rounds"] == [9.0, 30.0, 12.0]
     assert result["drain_seconds"] == 2.0
+    assert result["cpu_us_per_event"] == 30.0
     assert result["put_log_events_calls"] == 3
     assert result["events_delivered"] == 9  # a round that lost an event is what shows
     assert result["events_delivered_at_close"] == 4
