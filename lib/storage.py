@@ -37,8 +37,15 @@ def join_uri(base: str, *parts: str) -> str:
 def spark_uri(uri: str) -> str:
     """The URI Spark should use: s3:// stays (S3A locally, EMRFS on EMR); file paths get file://."""
     if "://" not in uri:
-        return Path(uri).resolve().as_uri()
+        return file_uri(Path(uri).resolve())
     return uri
+
+
+def file_uri(path: Path) -> str:
+    """``file://`` + the absolute path as it is, not percent-encoded as ``Path.as_uri()`` does:
+    Hadoop's Path encodes what a URI needs itself, so "my%20dir" would name a folder "my%20dir"
+    and not "my dir" (and LocalStore reads the path back by removing the prefix)."""
+    return "file://" + path.absolute().as_posix()
 
 
 class ObjectStore:
@@ -129,7 +136,7 @@ class LocalStore(ObjectStore):
     def __init__(self, root: str) -> None:
         path = Path(root.removeprefix("file://")) if root.startswith("file://") else Path(root)
         self.path = path.resolve()
-        self.root = self.path.as_uri()
+        self.root = file_uri(self.path)
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
         base = self.path / prefix if prefix.endswith("/") or not prefix else self.path
@@ -143,7 +150,7 @@ class LocalStore(ObjectStore):
                 continue
             stat = path.stat()
             yield StoredObject(
-                relative, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", path.as_uri()
+                relative, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", file_uri(path)
             )
 
     def read_bytes(self, key: str) -> bytes | None:

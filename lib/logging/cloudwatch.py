@@ -62,6 +62,7 @@ import atexit
 import functools
 import json
 import logging
+import math
 import operator
 import os
 import random
@@ -102,6 +103,7 @@ from lib.logging.base import (
     utf8_safe,
     warn_stderr,
 )
+from lib.redact import one_line
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -339,6 +341,14 @@ def plan_batches(
     return batches
 
 
+def _as_text(message: Any) -> str:
+    if isinstance(message, str):
+        return message
+    if isinstance(message, bytes | bytearray | memoryview):
+        return bytes(message).decode("utf-8", "replace")
+    return str(message)
+
+
 def _bytes(events: list[LogEvent]) -> int:
     return sum(map(_SIZE, events))
 
@@ -430,6 +440,7 @@ class CloudwatchLogs(BaseLogger):
         self._fallback = fallback
         self._clock = clock
         self._sleep = sleep
+        self._bad_timestamp_said = False
         self._start_process_state()
         # names CloudWatch would refuse: every event goes to the fallback (logging never
         # fails the job; a run id with a colon, say, must not stop it)
@@ -615,19 +626,44 @@ class CloudwatchLogs(BaseLogger):
             self._count_failure(error)
 
     def make_handler(self, message: str) -> None:
-        self.enqueue(message)
+        self._enqueue_text(message, None)  # a formatted line, already redacted
 
-    def enqueue(self, message: str, timestamp_ms: int | None = None) -> None:
-        """Buffer one message (split when oversized) for delivery."""
+    def enqueue(self, message: Any, timestamp_ms: Any = None) -> None:
+        """Buffer one message, redacted (split when oversized), for delivery.
+
+        Never raises, as no log call does: a message that is not text is written as text, and
+        a timestamp that is not a finite number of ms is replaced by the current time (said
+        once on stderr); anything else that fails is counted in ``failures``."""
+        try:
+            self._enqueue_text(self.redactor.text(_as_text(message)), timestamp_ms)
+        except Exception as error:
+            self._count_failure(error)
+
+    def _enqueue_text(self, message: Any, timestamp_ms: Any) -> None:
         self._check_process()
-        timestamp = int(self._clock() * 1000) if timestamp_ms is None else int(timestamp_ms)
-        if not isinstance(message, str):  # the client no longer checks types (see `client`)
-            message = (
-                bytes(message).decode("utf-8", "replace")
-                if isinstance(message, bytes | bytearray | memoryview)
-                else str(message)
-            )
-        self._enqueue(message, timestamp)
+        timestamp = self._timestamp(timestamp_ms)
+        self._enqueue(_as_text(message), timestamp)
+
+    def _timestamp(self, timestamp_ms: Any) -> int:
+        now = int(self._clock() * 1000)
+        if timestamp_ms is None:
+            return now
+        try:
+            if isinstance(timestamp_ms, bool):
+                raise TypeError("a bool")
+            value = float(timestamp_ms)
+            if not math.isfinite(value):
+                raise ValueError(repr(timestamp_ms))
+            return int(timestamp_ms)  # an int stays exact (float() would round one > 2**53)
+        except (TypeError, ValueError, OverflowError) as error:
+            if not self._bad_timestamp_said:
+                self._bad_timestamp_said = True
+                self._warn(
+                    f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name}: a "
+                    f"timestamp_ms that is not a finite number ({type(error).__name__}: "
+                    f"{one_line(error, 100, with_type=False)}) was replaced by the current time"
+                )
+            return now
 
     def _enqueue(self, message: str, timestamp: int) -> None:
         if message.isascii():  # one byte per character: no need to encode it to count

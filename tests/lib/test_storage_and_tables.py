@@ -177,3 +177,31 @@ def test_a_parquet_write_of_a_known_empty_frame_runs_no_job_and_only_clears(spar
     assert write_partitions(empty, uri, "key", values=["a"], store=store) == []
     assert len(spark.sparkContext.statusTracker().getJobIdsForGroup()) == jobs_before
     assert [row.key for row in read_table(spark, uri).collect()] == ["b"]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
+def test_local_folders_whose_names_a_uri_escapes(spark, tmp_path, fmt):
+    """A local path with a space, % and # is read and written where it is: spark_uri and
+    LocalStore give Hadoop the path as it is (Path.as_uri() would give my%20dir, which Hadoop
+    takes literally), and LocalStore reads its own root back."""
+    from lib.spark.io import read_table, write_partitions
+    from lib.storage import LocalStore, spark_uri
+
+    folder = tmp_path / "my dir %20 #1"
+    store = LocalStore(str(folder))
+    store.write_text("in/a b.csv", "k,n\nx,1\ny,2\n")
+    assert [item.key for item in LocalStore(store.root).list()] == ["in/a b.csv"]
+    listed = next(iter(store.list()))
+    rows = spark.read.csv(spark_uri(listed.uri), header=True, schema="k string, n int").collect()
+    assert sorted((row.k, row.n) for row in rows) == [("x", 1), ("y", 2)]
+
+    table = spark_uri(str(folder / "table"))
+    frame = spark.createDataFrame([("x", 1), ("y", 2)], "k string, n int")
+    written = write_partitions(frame, table, "k", fmt=fmt, store=LocalStore(table))
+    assert written == ["x", "y"]
+    assert sorted((folder / "table").iterdir())[-1].name == "k=y"  # where it was asked for
+    assert sorted((r.k, r.n) for r in read_table(spark, table, fmt).collect()) == [
+        ("x", 1),
+        ("y", 2),
+    ]

@@ -28,9 +28,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tooling.bench", description=__doc__)
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared/data/xetra")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "tooling/bench/results")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per fast peer (median)")
+    parser.add_argument("--repeat", type=positive_int, default=3,
+                        help="runs per fast peer and warm job runs (median)")  # fmt: skip
     parser.add_argument("--skip-cold", action="store_true", help="no fresh spark-submit run")
     return parser.parse_args(argv)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 run is needed, got {value}")
+    return value
 
 
 def git_sha() -> str:

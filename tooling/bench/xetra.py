@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.storage import file_uri
 from tooling.bench import PROJECT_ROOT, BenchError
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
 from tooling.bench.xetra_peers import PEERS, check_equal, write_spark_report
@@ -61,7 +62,7 @@ def files_for(data: Path, start: date, end: date) -> list[Path]:
 
 
 def job_args(data: Path, target: Path, start: date, end: date) -> list[str]:
-    return ["--env", "local", "--source", data.as_uri(), "--target", target.as_uri(),
+    return ["--env", "local", "--source", file_uri(data), "--target", file_uri(target),
             "--start", start.isoformat(), "--end", end.isoformat(),
             "--set", "logging.stdout=false", "--set", "logging.log_path="]  # fmt: skip
 
@@ -157,7 +158,7 @@ def cold_run(
 ) -> float:
     """A fresh spark-submit of the entry script, process start to exit (as a scheduler starts
     it: the jars the run needs on its command line, none for file:// Parquet)."""
-    jars = run_jars(data.as_uri(), target.as_uri())
+    jars = run_jars(file_uri(data), file_uri(target))
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}
     env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(PROJECT_ROOT),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from jobs.xetra.transform import REPORT_COLUMNS, SOURCE_COLUMNS
+from lib.storage import file_uri
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -167,7 +168,7 @@ def write_spark_report(
     from jobs.xetra.transform import with_change
 
     schema = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in TYPES.items())
-    trades = spark.read.csv([path.as_uri() for path in files], schema=schema, header=True)
+    trades = spark.read.csv([file_uri(path) for path in files], schema=schema, header=True)
     daily = trades.groupBy(F.col("ISIN").alias("isin"), F.col("Date").alias("trade_date")).agg(
         F.max("Currency").alias("currency"),
         F.min(F.struct("Time", "StartPrice")).getField("StartPrice").alias("opening_price"),
@@ -183,7 +184,7 @@ def write_spark_report(
         .select(*REPORT_COLUMNS)
         .repartition("trade_date")
     )
-    report.write.mode("overwrite").partitionBy("trade_date").parquet(target.as_uri())
+    report.write.mode("overwrite").partitionBy("trade_date").parquet(file_uri(target))
 
 
 PEERS = {"duckdb": duckdb_report, "polars": polars_report, "pandas": pandas_report}

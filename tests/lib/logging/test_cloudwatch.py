@@ -438,6 +438,28 @@ def test_what_botocore_no_longer_checks_is_made_right_by_the_sink(make_sink, log
     assert sink.snapshot()["sent"] == 2
 
 
+def test_a_direct_enqueue_never_raises_redacts_and_keeps_the_message(make_sink, logs_client):
+    """enqueue() is a log call: a timestamp that is not a finite number of ms costs the
+    caller nothing (the current time stands in, said once), and the text is redacted as every
+    record's is."""
+    sink = make_sink()
+    before = int(time.time() * 1000)
+    for bad in (float("nan"), float("inf"), "soon", True, [1]):
+        sink.enqueue(f"password=hunter2-{bad!r} at a bad time", timestamp_ms=bad)
+    sink.enqueue("Authorization: Bearer abcdefghijklmnop", timestamp_ms=before)
+    sink.flush()
+    events = logs_client.get_log_events(
+        logGroupName=GROUP, logStreamName=sink.log_stream_name, startFromHead=True
+    )["events"]
+    assert len(events) == 6 == sink.snapshot()["sent"]
+    assert all(event["timestamp"] >= before for event in events)
+    assert not any("hunter2" in e["message"] or "abcdefghijklmnop" in e["message"] for e in events)
+    assert sum("at a bad time" in event["message"] for event in events) == 5
+    said = [line for line in sink._fallback.getvalue().splitlines() if "timestamp_ms" in line]
+    assert len(said) == 1 and "current time" in said[0]
+    assert sink.failures == 0
+
+
 def test_request_bodies_are_the_bytes_botocore_serializes(make_sink, logs_client, monkeypatch):
     """The sink's client writes the events into the body with json.dumps (issue 15): the
     signed request holds, byte for byte, what botocore's serializer makes of the same call."""

@@ -50,3 +50,14 @@ def test_a_round_short_of_any_event_is_a_missed_target():
     assert missed_targets(ratios, short) == ["cloudwatch delivered 99 of 100 events in a round"]
     slow = dict(ratios, warm_vs_duckdb=9.5)
     assert missed_targets(slow, complete) == ["warm_vs_duckdb 9.50 > 8.0"]
+
+
+def test_the_bench_refuses_fewer_than_one_run():
+    import pytest
+
+    from tooling.bench.__main__ import parse_args
+
+    assert parse_args(["--repeat", "1"]).repeat == 1
+    for bad in ("0", "-2", "x"):
+        with pytest.raises(SystemExit):
+            parse_args(["--repeat", bad])
