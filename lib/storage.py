@@ -34,11 +34,31 @@ def join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *cleaned])
 
 
+# what Hadoop's globbing, which Spark applies to every path it reads, takes as a pattern
+SPARK_GLOB_CHARACTERS = frozenset("{}[]*?\\")
+
+
 def spark_uri(uri: str) -> str:
-    """The URI Spark should use: s3:// stays (S3A locally, EMRFS on EMR); file paths get file://."""
+    """The URI Spark should use: s3:// stays (S3A locally, EMRFS on EMR); file paths get file://.
+
+    Raises ValueError for a path with a character Spark's reader takes as a glob pattern: "a?b"
+    would also read "aXb", "a[1]" only "a1" (see check_spark_path)."""
+    check_spark_path(uri)
     if "://" not in uri:
         return file_uri(Path(uri).resolve())
     return uri
+
+
+def check_spark_path(uri: str) -> None:
+    """Refuse a path Spark would read as a pattern (``{}[]*?\\``): it would read other
+    folders' files, or miss its own, without a word."""
+    path = uri.split("://", 1)[-1]
+    found = sorted(SPARK_GLOB_CHARACTERS.intersection(path))
+    if found:
+        raise ValueError(
+            f"{uri!r}: Spark reads {' '.join(found)} in a path as a glob pattern (it would "
+            "read other files than these, or none); rename the folder or file"
+        )
 
 
 def file_uri(path: Path) -> str:
@@ -134,6 +154,10 @@ class S3Store(ObjectStore):
 
 class LocalStore(ObjectStore):
     def __init__(self, root: str) -> None:
+        if root.startswith("file:") and not root.startswith("file:///"):
+            raise ValueError(  # file:/x or file://host/x would name a folder "file:" here
+                f"{root!r}: a file URI is file:///absolute/path (or give the path itself)"
+            )
         path = Path(root.removeprefix("file://")) if root.startswith("file://") else Path(root)
         self.path = path.resolve()
         self.root = file_uri(self.path)

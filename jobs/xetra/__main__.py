@@ -1,8 +1,9 @@
 """python -m jobs.xetra --env local --source <uri> --target <uri> [--start D --end D] [--format F]
 
 Exit code 0 on success; 1 with a one-line reason on stderr (and a Slack alert when configured)
-when the run fails; 2 when the arguments or the configuration are wrong. URIs are s3://, s3a://
-or file://. Without --start/--end, every date from jobs.xetra.first_date to today whose source
+when the run fails; 2 when the arguments or the configuration are wrong. URIs are s3://,
+s3a://, file:///path or a local path (none of {}[]*?\\ in it: Spark would read it as a
+pattern). Without --start/--end, every date from jobs.xetra.first_date to today whose source
 files are new or changed is processed, plus the later dates that depend on them.
 """
 

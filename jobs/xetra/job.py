@@ -48,7 +48,14 @@ from lib.logging.executor import ExecutorLogConfig, task_logger
 from lib.logging.logger import Logger
 from lib.spark.io import empty_frame, job_description, observed, write_partitions
 from lib.state import JobState, StateRecord, fingerprint_of
-from lib.storage import ObjectStore, StoredObject, join_uri, spark_uri
+from lib.storage import (
+    LocalStore,
+    ObjectStore,
+    StoredObject,
+    check_spark_path,
+    join_uri,
+    spark_uri,
+)
 
 SOURCE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv\Z")
 HEADER_ONLY = (HEADER + "\n").encode()  # a file of an hour without trading
@@ -85,6 +92,8 @@ class RunRequest:
             raise ValueError("give both --start and --end, or neither")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"--start {self.start} is after --end {self.end}")
+        check_spark_path(self.source)  # before anything is read or written
+        check_spark_path(self.target)
 
 
 class XetraJobError(RuntimeError):
@@ -352,6 +361,9 @@ def run(
 ) -> dict[str, Any]:
     started = time.monotonic()
     source = ObjectStore.for_uri(request.source, aws)
+    if isinstance(source, LocalStore) and not source.path.is_dir():
+        # no files would mean empty reports for the dates asked, replacing the ones there
+        raise XetraJobError(f"the source folder {source.path} does not exist")
     report_uri = join_uri(request.target, REPORT_TABLE)
     quarantine_uri = join_uri(request.target, QUARANTINE_TABLE)
     state = JobState(

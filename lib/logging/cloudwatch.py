@@ -63,6 +63,7 @@ import functools
 import json
 import logging
 import math
+import numbers
 import operator
 import os
 import random
@@ -71,6 +72,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
 from botocore.exceptions import (
@@ -341,12 +343,18 @@ def plan_batches(
     return batches
 
 
+_NUMBERS = (numbers.Real, Decimal)  # what a timestamp may be given as
+
+
 def _as_text(message: Any) -> str:
     if isinstance(message, str):
         return message
-    if isinstance(message, bytes | bytearray | memoryview):
-        return bytes(message).decode("utf-8", "replace")
-    return str(message)
+    try:
+        if isinstance(message, bytes | bytearray | memoryview):
+            return bytes(message).decode("utf-8", "replace")
+        return str(message)
+    except Exception as error:  # a __str__ that raises: something still reaches the log
+        return f"<unprintable {type(message).__name__}: {type(error).__name__}>"
 
 
 def _bytes(events: list[LogEvent]) -> int:
@@ -649,19 +657,21 @@ class CloudwatchLogs(BaseLogger):
         if timestamp_ms is None:
             return now
         try:
-            if isinstance(timestamp_ms, bool):
-                raise TypeError("a bool")
-            value = float(timestamp_ms)
-            if not math.isfinite(value):
-                raise ValueError(repr(timestamp_ms))
+            # a real number (not a bool, not text) of ms in CloudWatch's long: one beyond it
+            # would fail a whole request, its neighbours' events with it
+            if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, _NUMBERS):
+                raise TypeError(f"a {type(timestamp_ms).__name__}")
+            if not math.isfinite(timestamp_ms) or not 0 <= timestamp_ms < 2**63:
+                raise ValueError(f"{timestamp_ms!r}")
             return int(timestamp_ms)  # an int stays exact (float() would round one > 2**53)
-        except (TypeError, ValueError, OverflowError) as error:
+        except Exception as error:  # whatever the value does, the message is kept
             if not self._bad_timestamp_said:
                 self._bad_timestamp_said = True
+                detail = one_line(error, 100, redactor=self.redactor)
                 self._warn(
                     f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name}: a "
-                    f"timestamp_ms that is not a finite number ({type(error).__name__}: "
-                    f"{one_line(error, 100, with_type=False)}) was replaced by the current time"
+                    f"timestamp_ms that is not a number of ms in [0, 2**63) ({detail}) was "
+                    "replaced by the current time (said once)"
                 )
             return now
 

@@ -205,3 +205,24 @@ def test_local_folders_whose_names_a_uri_escapes(spark, tmp_path, fmt):
         ("x", 1),
         ("y", 2),
     ]
+
+
+@pytest.mark.parametrize("name", ["g?src", "st*r", "br[1]", "br{a,b}", "back\\slash"])
+def test_paths_spark_would_read_as_patterns_are_refused(tmp_path, name):
+    """Spark globs every path it reads: "g?src" also reads "gXsrc", "br[1]" reads "br1" only.
+    Such a path is refused with the characters named, local or on S3."""
+    from lib.storage import spark_uri
+
+    for uri in (str(tmp_path / name), f"s3://bucket/{name}/x.csv"):
+        with pytest.raises(ValueError, match="glob pattern"):
+            spark_uri(uri)
+    assert spark_uri(str(tmp_path / "plain; ~&=$ü")).startswith("file:///")
+
+
+def test_a_file_uri_is_file_triple_slash_or_refused():
+    from lib.storage import LocalStore
+
+    assert str(LocalStore("file:///tmp/x").path) == "/tmp/x"
+    for uri in ("file:/tmp/x", "file://localhost/tmp/x"):
+        with pytest.raises(ValueError, match="file:///absolute/path"):
+            LocalStore(uri)

@@ -18,6 +18,8 @@ local tooling and tests.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import re
@@ -31,7 +33,19 @@ from contextlib import contextmanager
 from typing import Any
 
 START_SECONDS = 60.0  # a separate server process: import moto, then bind
-_RUNNING_ON = re.compile(r"Running on http://([^:/\s]+):(\d+)")
+# The separate process: moto's server, which ends when its stdin does. That pipe's other end
+# is this process's, so the server goes when stop() closes it, or when this process dies in
+# any way (killed too), and never outlives it.
+_CHILD = """
+import os, sys, threading
+def watch():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+"""
+_RUNNING_ON = re.compile(r"Running on http://(\[[0-9A-Fa-f:.]+\]|[^:/\s\[]+):(\d+)")
 
 
 class S3Emulator:
@@ -50,6 +64,8 @@ class S3Emulator:
         return f"http://{host}:{port}"
 
     def start(self) -> S3Emulator:
+        if self._server is not None:
+            raise RuntimeError(f"the emulator is already running at {self.endpoint_url}")
         if self.separate_process:
             return self._start_process()
         from moto.server import ThreadedMotoServer
@@ -66,11 +82,12 @@ class S3Emulator:
         # port 0: the child binds a free one and says which ("Running on http://host:port"),
         # so no other server can take it between a probe and the bind. Its output goes to a
         # file: a pipe nobody reads would fill up and stall it.
-        command = [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)]
+        command = [sys.executable, "-c", _CHILD, "-H", self.host, "-p", str(self.port)]
         with tempfile.TemporaryFile() as output:  # the child keeps its own handle
             self._server = child = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT
+                command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT
             )
+            atexit.register(self.stop)  # a script that never calls stop() leaves no server
             deadline = time.monotonic() + START_SECONDS
             try:
                 while self._address is None:
@@ -93,6 +110,9 @@ class S3Emulator:
         if server is None:
             return
         if isinstance(server, subprocess.Popen):
+            atexit.unregister(self.stop)
+            with contextlib.suppress(OSError):
+                server.stdin.close()  # the child's watcher exits on this
             server.terminate()
             try:
                 server.wait(timeout=10)

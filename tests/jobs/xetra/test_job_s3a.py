@@ -232,6 +232,28 @@ def test_bad_arguments_exit_2_with_a_reason(capsys):
     assert "both --start and --end" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--env", "local", "--sour", "s3://a"])  # no abbreviations (Glue 6 rejects them)
+    # a path Spark would read as a pattern (g?src also reads gXsrc): refused before any read
+    assert main(["--env", "local", "--source", "/tmp/g?src", "--target", "s3://b",
+                 "--start", "2024-01-04", "--end", "2024-01-04"]) == 2  # fmt: skip
+    assert "glob pattern" in capsys.readouterr().err
+
+
+def test_a_local_source_folder_that_does_not_exist_fails_and_keeps_the_report(
+    spark, tmp_path, capsys
+):
+    """No folder is not "no files": the dates asked would get empty reports, replacing theirs."""
+    target = tmp_path / "lake"
+    (target / "xetra_daily_report" / "trade_date=2024-01-04").mkdir(parents=True)
+    kept = target / "xetra_daily_report" / "trade_date=2024-01-04" / "part-0.parquet"
+    kept.write_bytes(b"PAR1")
+    days = ["--start", "2024-01-04", "--end", "2024-01-04", "--set", "logging.log_path="]
+    for source in (tmp_path / "no such folder", f"file://{tmp_path}/no%20such%20folder"):
+        code = main(["--env", "local", "--source", str(source), "--target", str(target), *days])
+        assert code == 1
+        assert "does not exist" in capsys.readouterr().err
+    assert kept.read_bytes() == b"PAR1"
+    assert main(["--env", "local", "--source", "file:/tmp/x", "--target", str(target), *days]) == 1
+    assert "file:///absolute/path" in capsys.readouterr().err
 
 
 def test_a_failing_run_exits_1_with_a_one_line_reason(spark, s3, bucket, capsys):

@@ -442,19 +442,27 @@ def test_a_direct_enqueue_never_raises_redacts_and_keeps_the_message(make_sink, 
     """enqueue() is a log call: a timestamp that is not a finite number of ms costs the
     caller nothing (the current time stands in, said once), and the text is redacted as every
     record's is."""
+
+    class Unprintable:
+        def __str__(self):
+            raise RuntimeError("no text")
+
     sink = make_sink()
     before = int(time.time() * 1000)
-    for bad in (float("nan"), float("inf"), "soon", True, [1]):
+    bad_times = (float("nan"), float("inf"), -1, 2**63, "1796320635545", True, [1])
+    for bad in bad_times:
         sink.enqueue(f"password=hunter2-{bad!r} at a bad time", timestamp_ms=bad)
     sink.enqueue("Authorization: Bearer abcdefghijklmnop", timestamp_ms=before)
+    sink.enqueue(Unprintable())
     sink.flush()
     events = logs_client.get_log_events(
         logGroupName=GROUP, logStreamName=sink.log_stream_name, startFromHead=True
     )["events"]
-    assert len(events) == 6 == sink.snapshot()["sent"]
+    assert len(events) == len(bad_times) + 2 == sink.snapshot()["sent"]
     assert all(event["timestamp"] >= before for event in events)
     assert not any("hunter2" in e["message"] or "abcdefghijklmnop" in e["message"] for e in events)
-    assert sum("at a bad time" in event["message"] for event in events) == 5
+    assert sum("at a bad time" in event["message"] for event in events) == len(bad_times)
+    assert "<unprintable Unprintable: RuntimeError>" in [event["message"] for event in events]
     said = [line for line in sink._fallback.getvalue().splitlines() if "timestamp_ms" in line]
     assert len(said) == 1 and "current time" in said[0]
     assert sink.failures == 0

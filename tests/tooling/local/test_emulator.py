@@ -43,3 +43,56 @@ def emulator_credentials() -> dict[str, str]:
         "aws_access_key_id": "testing",
         "aws_secret_access_key": "testing",
     }
+
+
+def test_the_server_process_never_outlives_its_parent(tmp_path):
+    """Killed (SIGKILL: no atexit, no stop()) or ended without stop(), the parent leaves no
+    server behind: the child ends when its stdin, the parent's pipe, does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tooling.bench import PROJECT_ROOT
+
+    script = (
+        "import sys, time\n"
+        "from tooling.local.emulator import S3Emulator\n"
+        "emulator = S3Emulator(separate_process=True).start()\n"
+        "print(emulator._server.pid, flush=True)\n"
+        "if sys.argv[1] == 'wait':\n"
+        "    time.sleep(120)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    for how in ("wait", "exit"):
+        parent = subprocess.Popen([sys.executable, "-c", script, how], stdout=subprocess.PIPE,
+                                  text=True, env=environment)  # fmt: skip
+        child = int(parent.stdout.readline())
+        if how == "wait":
+            parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=60)
+        deadline = time.monotonic() + 15
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(child), f"the server outlived its parent ({how})"
+
+
+def test_starting_a_running_emulator_is_refused():
+    emulator = S3Emulator(separate_process=True).start()
+    try:
+        with pytest.raises(RuntimeError, match="already running"):
+            emulator.start()
+    finally:
+        emulator.stop()
+
+
+def alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (not yet reaped) counts as gone
+        return stat.read().split(") ", 1)[1][0] != "Z"
