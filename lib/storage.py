@@ -42,16 +42,23 @@ def spark_uri(uri: str) -> str:
     """The URI Spark should use: s3:// stays (S3A locally, EMRFS on EMR); file paths get file://.
 
     Raises ValueError for a path with a character Spark's reader takes as a glob pattern: "a?b"
-    would also read "aXb", "a[1]" only "a1" (see check_spark_path)."""
+    would also read "aXb", "a[1]" only "a1" (see check_spark_path), checked on the result (a
+    symbolic link or the working directory may bring one in)."""
     check_spark_path(uri)
     if "://" not in uri:
-        return file_uri(Path(uri).resolve())
+        uri = file_uri(Path(uri).resolve())
+        check_spark_path(uri)
     return uri
 
 
 def check_spark_path(uri: str) -> None:
-    """Refuse a path Spark would read as a pattern (``{}[]*?\\``): it would read other
-    folders' files, or miss its own, without a word."""
+    """Refuse what Spark would misread: a path with any of ``{}[]*?\\`` (a glob pattern to
+    it: it would read other folders' files, or miss its own, without a word), and a file URI
+    other than file:///absolute/path."""
+    if uri.startswith("file:") and not uri.startswith("file:///"):
+        raise ValueError(  # file:/x or file://host/x: LocalStore would name a folder "file:"
+            f"{uri!r}: a file URI is file:///absolute/path (or give the path itself)"
+        )
     path = uri.split("://", 1)[-1]
     found = sorted(SPARK_GLOB_CHARACTERS.intersection(path))
     if found:
@@ -155,9 +162,7 @@ class S3Store(ObjectStore):
 class LocalStore(ObjectStore):
     def __init__(self, root: str) -> None:
         if root.startswith("file:") and not root.startswith("file:///"):
-            raise ValueError(  # file:/x or file://host/x would name a folder "file:" here
-                f"{root!r}: a file URI is file:///absolute/path (or give the path itself)"
-            )
+            check_spark_path(root)  # raises: file:/x or file://host/x
         path = Path(root.removeprefix("file://")) if root.startswith("file://") else Path(root)
         self.path = path.resolve()
         self.root = file_uri(self.path)

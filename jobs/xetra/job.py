@@ -158,6 +158,20 @@ def plan(
     return sorted(why), listings, why
 
 
+def reports_without_sources(
+    dates: list[date], listings: Mapping[date, list[StoredObject]], report_store: ObjectStore
+) -> list[date]:
+    """The dates to write that no source file was listed for, but whose report partition holds
+    a file: a wrong source (a typo, a date's folder given as the root) or files gone. A day
+    without trading has no files and no report, and passes."""
+    return [
+        day
+        for day in dates
+        if not listings.get(day)
+        and next(iter(report_store.list(f"trade_date={day.isoformat()}/")), None) is not None
+    ]
+
+
 def header_only_files(store: ObjectStore, files: list[StoredObject], parallelism: int) -> set[str]:
     """The keys of the files that hold exactly the header line (hours without trading; Spark
     need not open them). Known by size and S3 ETag (the MD5 of a single-part object), else by
@@ -363,7 +377,10 @@ def run(
     source = ObjectStore.for_uri(request.source, aws)
     if isinstance(source, LocalStore) and not source.path.is_dir():
         # no files would mean empty reports for the dates asked, replacing the ones there
-        raise XetraJobError(f"the source folder {source.path} does not exist")
+        what = "is not a folder" if source.path.exists() else "does not exist"
+        raise XetraJobError(f"the source folder {source.path} {what}")
+    spark_uri(request.source)  # resolved (a link or the working directory may bring in a glob)
+    spark_uri(request.target)
     report_uri = join_uri(request.target, REPORT_TABLE)
     quarantine_uri = join_uri(request.target, QUARANTINE_TABLE)
     state = JobState(
@@ -386,6 +403,15 @@ def run(
         state.write_summary(request.run_id, summary)
         return summary
 
+    report_store = ObjectStore.for_uri(report_uri, aws)
+    orphaned = reports_without_sources(dates, listings, report_store)
+    if orphaned:
+        raise XetraJobError(
+            f"no source files for {', '.join(d.isoformat() for d in orphaned)}, whose report "
+            f"is in {report_uri}: a wrong --source, or the files are gone; the run would "
+            "replace that report with an empty one (delete the partition to do that)"
+        )
+
     lookback = timedelta(days=settings.lookback_days)
     read_dates = sorted({d - timedelta(days=k) for d in dates for k in range(lookback.days + 1)})
     files = [item for day in read_dates for item in listings.get(day, [])]
@@ -394,7 +420,6 @@ def run(
     run_files = [item for day in dates for item in listings.get(day, [])]
     report_values = [d.isoformat() for d in dates]
 
-    report_store = ObjectStore.for_uri(report_uri, aws)
     if data_files:
         observed, daily = _report_pass(
             spark,

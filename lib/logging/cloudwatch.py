@@ -62,7 +62,6 @@ import atexit
 import functools
 import json
 import logging
-import math
 import numbers
 import operator
 import os
@@ -661,12 +660,14 @@ class CloudwatchLogs(BaseLogger):
             # would fail a whole request, its neighbours' events with it
             if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, _NUMBERS):
                 raise TypeError(f"a {type(timestamp_ms).__name__}")
-            if not math.isfinite(timestamp_ms) or not 0 <= timestamp_ms < 2**63:
+            value = int(timestamp_ms)  # NaN and infinities raise; an int stays exact
+            if not 0 <= value < 2**63:  # checked on what is sent, whatever __int__ does
                 raise ValueError(f"{timestamp_ms!r}")
-            return int(timestamp_ms)  # an int stays exact (float() would round one > 2**53)
+            return int.__int__(value)  # a plain int, not a subclass
         except Exception as error:  # whatever the value does, the message is kept
-            if not self._bad_timestamp_said:
-                self._bad_timestamp_said = True
+            with self._lock:
+                first, self._bad_timestamp_said = not self._bad_timestamp_said, True
+            if first:
                 detail = one_line(error, 100, redactor=self.redactor)
                 self._warn(
                     f"CloudWatch Logs sink for {self.log_group_name}/{self.log_stream_name}: a "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -88,6 +90,9 @@ class S3Emulator:
                 command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT
             )
             atexit.register(self.stop)  # a script that never calls stop() leaves no server
+            # a forked child (multiprocessing) must not hold the pipe open, nor stop the server
+            forget = functools.partial(_forget_in_child, weakref.ref(self))
+            os.register_at_fork(after_in_child=forget)
             deadline = time.monotonic() + START_SECONDS
             try:
                 while self._address is None:
@@ -143,6 +148,18 @@ class S3Emulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _forget_in_child(reference: weakref.ref[S3Emulator]) -> None:
+    """In a forked child: close its copy of the server's stdin pipe, so that the server still
+    ends with the parent, and forget the server (the child's exit must not stop it)."""
+    emulator = reference()
+    server = None if emulator is None else emulator._server
+    if isinstance(server, subprocess.Popen):
+        atexit.unregister(emulator.stop)
+        emulator._server = emulator._address = None
+        with contextlib.suppress(OSError):
+            server.stdin.close()
 
 
 @contextmanager

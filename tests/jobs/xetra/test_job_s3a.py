@@ -251,8 +251,21 @@ def test_a_local_source_folder_that_does_not_exist_fails_and_keeps_the_report(
         code = main(["--env", "local", "--source", str(source), "--target", str(target), *days])
         assert code == 1
         assert "does not exist" in capsys.readouterr().err
+    # a folder without that date's files (a date's folder given as the root, say): its report
+    # would be replaced by an empty one
+    empty = tmp_path / "pds" / "2024-01-04"
+    empty.mkdir(parents=True)
+    assert main(["--env", "local", "--source", str(empty), "--target", str(target), *days]) == 1
+    assert "no source files for 2024-01-04, whose report is in" in capsys.readouterr().err
+    # a link whose target's name Spark would glob: refused on the resolved path
+    globbed = tmp_path / "g?src"
+    globbed.mkdir()
+    (tmp_path / "link").symlink_to(globbed)
+    source = str(tmp_path / "link")
+    assert main(["--env", "local", "--source", source, "--target", str(target), *days]) == 1
+    assert "glob pattern" in capsys.readouterr().err
     assert kept.read_bytes() == b"PAR1"
-    assert main(["--env", "local", "--source", "file:/tmp/x", "--target", str(target), *days]) == 1
+    assert main(["--env", "local", "--source", "file:/tmp/x", "--target", str(target), *days]) == 2
     assert "file:///absolute/path" in capsys.readouterr().err
 
 

@@ -96,3 +96,23 @@ def alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie (not yet reaped) counts as gone
         return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def test_a_forked_child_neither_keeps_the_server_alive_nor_stops_it():
+    """multiprocessing's fork: the child's copy of the pipe is closed (the server still ends
+    with the parent) and its exit leaves the parent's server serving."""
+    import os
+    import urllib.request
+
+    emulator = S3Emulator(separate_process=True).start()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: the emulator forgot the server (its atexit stops nothing)
+            code = 0 if emulator._server is None and emulator._address is None else 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        with urllib.request.urlopen(f"{emulator.endpoint_url}/moto-api/", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        emulator.stop()
