@@ -12,8 +12,9 @@ REDACTED = "*****"
 # and key=value pairs in text) and the config's refusal of secrets written as values. Matches
 # Spark's own spark.redaction.regex and more; `credentials.provider` names a class, not a secret.
 SENSITIVE_NAME_WORDS = (
-    r"secret|password|passwd|token|credential(?!s?\.provider)|access[._-]?key|api[._-]?key|"
-    r"private[._-]?key|session[._-]?key|account[._-]?key|authorization|signature|webhook"
+    r"secret|password|passwd|pwd|passphrase|token|credential(?!s?\.provider)|access[._-]?key|"
+    r"api[._-]?key|private[._-]?key|session[._-]?key|account[._-]?key|authorization|signature|"
+    r"webhook"
 )
 SECRET_KEY_PATTERN = re.compile(f"(?i)({SENSITIVE_NAME_WORDS})")
 
@@ -90,6 +91,17 @@ _RULES = (
         re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
         r"\1 " + REDACTED,
         ("bearer", "basic"),
+        False,
+    ),
+    # PEM private keys (a block, or what is left of one cut short)
+    _Rule(
+        re.compile(
+            r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----.*?"
+            r"(?:-----END ([A-Z0-9]+ )*PRIVATE KEY-----|\Z)",
+            re.DOTALL,
+        ),
+        "-----BEGIN PRIVATE KEY----- " + REDACTED,
+        ("private key",),
         False,
     ),
     # AWS access key ids, Slack webhooks, URL user:password@

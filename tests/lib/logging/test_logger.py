@@ -120,6 +120,10 @@ SECRETS = {
     "api_key_error: k-hunter2xyz": "k-hunter2xyz",
     '"password_warning": "hunter2xyz"': "hunter2xyz",
     "SECRET_ERROR=abc123456": "abc123456",
+    "db pwd=hunter2xyz": "hunter2xyz",
+    "passphrase: correct-horse": "correct-horse",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----": "MIIEpAIB",
+    "cut short: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq": "MIIEvQIBADANBgkq",
 }
 
 
@@ -350,6 +354,8 @@ def test_redaction_takes_linear_time_on_long_runs_of_secret_words():
     started = time.perf_counter()
     log.info("x " + "token" * 12000)  # was 18 s: nested stars in the key=value pattern
     log.info("secret_" * 5000 + "=value")
+    log.info("-----BEGIN " + "A " * 20000 + "PRIVATE KEY" * 3000)  # headers that never close
+    log.info("-----BEGIN PRIVATE KEY-----" * 3000)  # blocks that never end
     assert time.perf_counter() - started < 2.0
 
 

@@ -43,6 +43,8 @@ FRAGMENTS = [
     "https://", "postgres://user:pw@host/db", "s3://bucket/key", "://", "NoCredentialsError",
     "=", ":", " = ", ": ", '"', "'", " ", "  ", "\t", "\n", ",", ";", "&", "}", "{", "abc12345",
     "hunter2-long", "x", "xxxxxxxxxx", "é", "€", "日本", "\udcff", ".", "-", "_", "0123",
+    "pwd", "PWD", "passphrase", "-----BEGIN ", "PRIVATE KEY-----", "RSA ", "-----END ",
+    "private key", "MIIEvQIBADANBgkq",
 ]  # fmt: skip
 
 
