@@ -55,10 +55,7 @@ def check_spark_path(uri: str) -> None:
     """Refuse what Spark would misread: a path with any of ``{}[]*?\\`` (a glob pattern to
     it: it would read other folders' files, or miss its own, without a word), and a file URI
     other than file:///absolute/path."""
-    if uri.startswith("file:") and not uri.startswith("file:///"):
-        raise ValueError(  # file:/x or file://host/x: LocalStore would name a folder "file:"
-            f"{uri!r}: a file URI is file:///absolute/path (or give the path itself)"
-        )
+    check_file_uri(uri)
     path = uri.split("://", 1)[-1]
     found = sorted(SPARK_GLOB_CHARACTERS.intersection(path))
     if found:
@@ -66,6 +63,12 @@ def check_spark_path(uri: str) -> None:
             f"{uri!r}: Spark reads {' '.join(found)} in a path as a glob pattern (it would "
             "read other files than these, or none); rename the folder or file"
         )
+
+
+def check_file_uri(uri: str) -> None:
+    """Refuse file:/x and file://host/x (LocalStore would name a folder "file:" for them)."""
+    if uri.startswith("file:") and not uri.startswith("file:///"):
+        raise ValueError(f"{uri!r}: a file URI is file:///absolute/path (or give the path itself)")
 
 
 def file_uri(path: Path) -> str:
@@ -161,8 +164,7 @@ class S3Store(ObjectStore):
 
 class LocalStore(ObjectStore):
     def __init__(self, root: str) -> None:
-        if root.startswith("file:") and not root.startswith("file:///"):
-            check_spark_path(root)  # raises: file:/x or file://host/x
+        check_file_uri(root)
         path = Path(root.removeprefix("file://")) if root.startswith("file://") else Path(root)
         self.path = path.resolve()
         self.root = file_uri(self.path)

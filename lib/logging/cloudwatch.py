@@ -652,9 +652,8 @@ class CloudwatchLogs(BaseLogger):
         self._enqueue(_as_text(message), timestamp)
 
     def _timestamp(self, timestamp_ms: Any) -> int:
-        now = int(self._clock() * 1000)
         if timestamp_ms is None:
-            return now
+            return int(self._clock() * 1000)
         try:
             # a real number (not a bool, not text) of ms in CloudWatch's long: one beyond it
             # would fail a whole request, its neighbours' events with it
@@ -674,7 +673,7 @@ class CloudwatchLogs(BaseLogger):
                     f"timestamp_ms that is not a number of ms in [0, 2**63) ({detail}) was "
                     "replaced by the current time (said once)"
                 )
-            return now
+            return int(self._clock() * 1000)
 
     def _enqueue(self, message: str, timestamp: int) -> None:
         if message.isascii():  # one byte per character: no need to encode it to count

@@ -4,7 +4,7 @@
         print(emulator.endpoint_url)        # http://127.0.0.1:PORT
         emulator.reset()                    # forget every bucket, object, log group ...
 
-    with S3Emulator(separate_process=True) as emulator:   # `python -m moto.server` in a child
+    with S3Emulator(separate_process=True) as emulator:   # moto's server in a child process
 
 In-process (the default) the server answers from threads of this interpreter: quick to start,
 but its request handling runs on this process's GIL. A separate process keeps that work off it,
@@ -111,13 +111,10 @@ class S3Emulator:
         return self
 
     def stop(self) -> None:
-        server, self._server, self._address = self._server, None, None
+        server = self._let_go()
         if server is None:
             return
         if isinstance(server, subprocess.Popen):
-            atexit.unregister(self.stop)
-            with contextlib.suppress(OSError):
-                server.stdin.close()  # the child's watcher exits on this
             server.terminate()
             try:
                 server.wait(timeout=10)
@@ -126,6 +123,16 @@ class S3Emulator:
                 server.wait()
         else:
             server.stop()
+
+    def _let_go(self) -> Any:
+        """Forget the server and return it; for a child process, also close this process's end
+        of its stdin pipe (the child's watcher exits on that) and drop the exit hook."""
+        server, self._server, self._address = self._server, None, None
+        if isinstance(server, subprocess.Popen):
+            atexit.unregister(self.stop)
+            with contextlib.suppress(OSError):
+                server.stdin.close()
+        return server
 
     def reset(self) -> None:
         """Drop all state in the emulator (moto's reset API)."""
@@ -154,12 +161,8 @@ def _forget_in_child(reference: weakref.ref[S3Emulator]) -> None:
     """In a forked child: close its copy of the server's stdin pipe, so that the server still
     ends with the parent, and forget the server (the child's exit must not stop it)."""
     emulator = reference()
-    server = None if emulator is None else emulator._server
-    if isinstance(server, subprocess.Popen):
-        atexit.unregister(emulator.stop)
-        emulator._server = emulator._address = None
-        with contextlib.suppress(OSError):
-            server.stdin.close()
+    if emulator is not None and isinstance(emulator._server, subprocess.Popen):
+        emulator._let_go()
 
 
 @contextmanager
