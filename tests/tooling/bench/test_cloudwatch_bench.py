@@ -50,6 +50,27 @@ def test_a_round_short_of_any_event_is_a_missed_target():
     assert missed_targets(ratios, short) == ["cloudwatch delivered 99 of 100 events in a round"]
     slow = dict(ratios, warm_vs_duckdb=9.5)
     assert missed_targets(slow, complete) == ["warm_vs_duckdb 9.50 > 8.0"]
+    floors = {"warm_vs_duckdb": 8.4, "cold_vs_pandas": None, "cloudwatch_vs_watchtower": 0.3}
+    assert missed_targets(slow, complete, floors) == [
+        "warm_vs_duckdb 9.50 > 8.0 (its floor alone 8.40)"
+    ]
+    assert missed_targets(slow, complete, dict(floors, warm_vs_duckdb=7.9)) == [
+        "warm_vs_duckdb 9.50 > 8.0"
+    ]
+
+
+def test_floor_ratios_are_the_targets_ratios_for_no_work_of_our_own():
+    from tooling.bench.__main__ import floor_ratios
+
+    xetra = {"seconds": {"duckdb": 0.5, "spark_floor": 4.2, "pandas": 8.0}, "daily": None}
+    cloudwatch = {"stdlib_floor_us_per_log_call": 5.0, "watchtower": {"us_per_log_call": 12.5}}
+    assert floor_ratios(xetra, cloudwatch) == {
+        "warm_vs_duckdb": 8.4,
+        "cold_vs_pandas": None,
+        "cloudwatch_vs_watchtower": 0.4,
+    }
+    xetra["daily"] = {"empty_run": 6.0}
+    assert floor_ratios(xetra, cloudwatch)["cold_vs_pandas"] == 0.75
 
 
 def test_the_bench_refuses_fewer_than_one_run():
