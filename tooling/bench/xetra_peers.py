@@ -162,21 +162,32 @@ def write_spark_report(
     """Spark's own floor for the report on this machine: the job's session, a typed CSV read,
     the daily aggregate and the previous-close window, and a Parquet write partitioned by
     date into `target`; none of the job's validation, de-duplication, quarantine, counts,
-    run state or file listing. What the job would cost if it trusted its input."""
+    run state or file listing. What the job would cost if it trusted its input.
+
+    The aggregate is written as the job writes its own (opening and closing by the minute of
+    the day, the currency as a number): every buffer fixed-width, so Spark runs a hash
+    aggregation, partly before the shuffle (structs and a text max would make it a sort
+    aggregation, about 10 % slower here)."""
     from pyspark.sql import functions as F
 
-    from jobs.xetra.transform import with_change
+    from jobs.xetra.transform import currency_code, currency_number, minute_of_day, with_change
 
     schema = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in TYPES.items())
     trades = spark.read.csv([file_uri(path) for path in files], schema=schema, header=True)
-    daily = trades.groupBy(F.col("ISIN").alias("isin"), F.col("Date").alias("trade_date")).agg(
-        F.max("Currency").alias("currency"),
-        F.min(F.struct("Time", "StartPrice")).getField("StartPrice").alias("opening_price"),
-        F.max(F.struct("Time", "EndPrice")).getField("EndPrice").alias("closing_price"),
-        F.min("MinPrice").alias("minimum_price"),
-        F.max("MaxPrice").alias("maximum_price"),
-        F.sum("TradedVolume").alias("daily_traded_volume"),
-        F.sum("NumberOfTrades").alias("number_of_trades"),
+    daily = (
+        trades.withColumns(
+            {"minute": minute_of_day("Time"), "currency_number": currency_number("Currency")}
+        )
+        .groupBy(F.col("ISIN").alias("isin"), F.col("Date").alias("trade_date"))
+        .agg(
+            currency_code(F.max("currency_number")).alias("currency"),
+            F.min_by("StartPrice", "minute").alias("opening_price"),
+            F.max_by("EndPrice", "minute").alias("closing_price"),
+            F.min("MinPrice").alias("minimum_price"),
+            F.max("MaxPrice").alias("maximum_price"),
+            F.sum("TradedVolume").alias("daily_traded_volume"),
+            F.sum("NumberOfTrades").alias("number_of_trades"),
+        )
     )
     report = (
         daily.transform(with_change(lookback))
