@@ -75,7 +75,7 @@ def floor_ratios(xetra: dict[str, Any], cloudwatch: dict[str, Any]) -> dict[str,
         "warm_vs_duckdb": ratio(seconds.get("spark_floor"), seconds["duckdb"]),
         "cold_vs_pandas": ratio(daily.get("empty_run"), seconds["pandas"]),
         "cloudwatch_vs_watchtower": ratio(
-            cloudwatch["stdlib_floor_us_per_log_call"],
+            cloudwatch.get("stdlib_floor_us_per_log_call"),
             cloudwatch["watchtower"]["us_per_log_call"],
         ),
     }
