@@ -20,6 +20,7 @@ from jobs.xetra.transform import (
     daily_report,
     date_totals,
     dedupe_trades,
+    minute_of_day,
     parse_trades,
     partition_files,
     quarantine_rows,
@@ -110,12 +111,12 @@ def test_duplicates_count_once_and_bad_rows_are_not_duplicates(raw_rows):
         ]
     ).transform(parse_trades)
     trades = parsed.transform(dedupe_trades)
-    assert sorted((row.time, row.copies) for row in trades.collect()) == [
-        ("08:00", 3),
-        ("08:01", 1),
+    assert sorted((row.minute, row.copies) for row in trades.collect()) == [
+        (8 * 60, 3),
+        (8 * 60 + 1, 1),
     ]
     # the kept copy is the first by source file: hour 08 before hour 09
-    kept = trades.where("time = '08:00'").select(currency_code("currency_number")).first()
+    kept = trades.where(F.col("minute") == 8 * 60).select(currency_code("currency_number")).first()
     assert kept[0] == "EUR"
     day = dt.date(2017, 7, 3)
     read = observe(parsed, read_metrics([day]))
@@ -250,7 +251,7 @@ def trades(spark, rows):
         "isin",
         currency_number("currency").alias("currency_number"),
         "trade_date",
-        "time",
+        minute_of_day("time").alias("minute"),
         "start_price",
         "max_price",
         "min_price",
