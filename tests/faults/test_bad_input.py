@@ -116,13 +116,14 @@ def test_every_row_is_accounted_for_and_good_rows_are_kept(spark, tmp_path_facto
         read_sources(spark, root.as_uri(), [item]).transform(with_file_date).transform(parse_trades)
     )
     rows = parsed.select("reject_reason").collect()
-    used = parsed.transform(dedupe_trades).select("isin", "time", "copies").collect()
+    used = parsed.transform(dedupe_trades).select("isin", "minute", "copies").collect()
     quarantined = sum(1 for row in rows if row.reject_reason is not None)
     # every line but the header is a row: used, a duplicate or quarantined (with a reason)
     assert len(rows) == len(lines)
     assert len(rows) == len(used) + sum(r.copies - 1 for r in used) + quarantined
     # no undamaged row is lost: each is used, or a duplicate of a used identical key
-    used_keys = {(r.isin, r.time) for r in used}
+    used_keys = {(r.isin, r.minute) for r in used}
     for row in untouched:
         fields = next(csv.reader([row]))
-        assert (fields[0], fields[7]) in used_keys
+        hours, minutes = fields[7].strip(" ").split(":")  # the de-duplication's minute
+        assert (fields[0], int(hours) * 60 + int(minutes)) in used_keys

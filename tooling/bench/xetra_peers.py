@@ -167,7 +167,9 @@ def write_spark_report(
     The aggregate is written as the job writes its own (opening and closing by the minute of
     the day, the currency as a number): every buffer fixed-width, so Spark runs a hash
     aggregation, partly before the shuffle (structs and a text max would make it a sort
-    aggregation, about 10 % slower here)."""
+    aggregation, about 10 % slower here). The numbers assume what the job checks: times
+    `HH:MM`, currencies three letters A-Z; on other input the floor's report is wrong (the
+    bench checks every run equal to the job's report, so it would stop with PeerMismatch)."""
     from pyspark.sql import functions as F
 
     from jobs.xetra.transform import currency_code, currency_number, minute_of_day, with_change
