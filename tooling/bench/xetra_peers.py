@@ -164,33 +164,34 @@ def write_spark_report(
     date into `target`; none of the job's validation, de-duplication, quarantine, counts,
     run state or file listing. What the job would cost if it trusted its input.
 
-    The aggregate is written as the job writes its own (opening and closing by the minute of
-    the day, the currency as a number): every buffer fixed-width, so Spark runs a hash
-    aggregation, partly before the shuffle (structs and a text max would make it a sort
-    aggregation, about 10 % slower here). The numbers assume what the job checks: times
-    `HH:MM`, currencies three letters A-Z; on other input the floor's report is wrong (the
-    bench checks every run equal to the job's report, so it would stop with PeerMismatch)."""
+    The aggregate is the job's own (``daily_figures``: opening and closing by the minute of
+    the day, the currency as a number), over the typed rows taken as de-duplicated trades: every
+    buffer fixed-width, so Spark runs a hash aggregation, partly before the shuffle (structs
+    and a text max would make it a sort aggregation, about 10 % slower here). The numbers
+    assume what the job checks: times `HH:MM`, currencies three letters A-Z; on other input the
+    floor's report is wrong (the bench checks every run equal to the job's report, so it would
+    stop with PeerMismatch)."""
     from pyspark.sql import functions as F
 
-    from jobs.xetra.transform import currency_code, currency_number, minute_of_day, with_change
+    from jobs.xetra.transform import (
+        COUNTS,
+        PRICES,
+        currency_number,
+        daily_figures,
+        minute_of_day,
+        with_change,
+    )
 
     schema = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in TYPES.items())
     trades = spark.read.csv([file_uri(path) for path in files], schema=schema, header=True)
-    daily = (
-        trades.withColumns(
-            {"minute": minute_of_day("Time"), "currency_number": currency_number("Currency")}
-        )
-        .groupBy(F.col("ISIN").alias("isin"), F.col("Date").alias("trade_date"))
-        .agg(
-            currency_code(F.max("currency_number")).alias("currency"),
-            F.min_by("StartPrice", "minute").alias("opening_price"),
-            F.max_by("EndPrice", "minute").alias("closing_price"),
-            F.min("MinPrice").alias("minimum_price"),
-            F.max("MaxPrice").alias("maximum_price"),
-            F.sum("TradedVolume").alias("daily_traded_volume"),
-            F.sum("NumberOfTrades").alias("number_of_trades"),
-        )
-    )
+    daily = trades.select(
+        F.col("ISIN").alias("isin"),
+        F.col("Date").alias("trade_date"),
+        minute_of_day("Time").alias("minute"),
+        currency_number("Currency").alias("currency_number"),
+        *[F.col(name).alias(snake) for name, snake in PRICES + COUNTS],
+        F.lit(1).cast("long").alias("copies"),  # trusted: every row one trade
+    ).transform(daily_figures)
     report = (
         daily.transform(with_change(lookback))
         .where(F.col("trade_date").between(start, end))
