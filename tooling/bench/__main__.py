@@ -200,9 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "targets": TARGETS,
     }
-    results["floor_ratios"] = floor_ratios(xetra, cloudwatch)
+    floors = results["floor_ratios"] = floor_ratios(xetra, cloudwatch)
     print(table(results))
-    floors = results["floor_ratios"]
     floor_text = " ".join(f"{key}={ratio_text(floors[key])}" for key in TARGETS)
     print(f"floors (no checks; nothing to read; a handler that only formats): {floor_text}")
     args.out.mkdir(parents=True, exist_ok=True)
