@@ -140,35 +140,41 @@ class JobRunner:
         return stage_table(jobs_between(self.events, *self.last_window), seconds)
 
 
-def run_jars(source: str, target: str, fmt: str = "parquet") -> list[Path]:
-    """The jars a local run of the job over these URIs loads (SparkFactory.for_run), as a
-    scheduler would pass them with --jars."""
+def run_factory(source: str, target: str, fmt: str = "parquet") -> Any:
+    """The local profile's SparkFactory narrowed to a run of the job over these URIs
+    (SparkFactory.for_run): the jars it loads and the options its launch takes."""
     from jobs.xetra.job import XetraSettings
     from lib.config import load_config
     from lib.spark import SparkFactory
-    from lib.spark.jars import jar_paths
 
     factory = SparkFactory.from_config(load_config("local", "xetra", XetraSettings))
-    narrowed = factory.for_run([source, target], fmt)
-    return jar_paths(narrowed.jars_dir, narrowed.required_jars())
+    return factory.for_run([source, target], fmt)
+
+
+def factory_jars(factory: Any) -> list[Path]:
+    """The jars a run with this factory loads, as a scheduler would pass them with --jars."""
+    from lib.spark.jars import jar_paths
+
+    return jar_paths(factory.jars_dir, factory.required_jars())
 
 
 def cold_run(
     data: Path, target: Path, start: date = START, end: date = END, java_options: str = ""
 ) -> float:
-    """A fresh spark-submit of the entry script, process start to exit (as a scheduler starts
-    it: the jars the run needs on its command line, none for file:// Parquet)."""
-    jars = run_jars(file_uri(data), file_uri(target))
+    """A fresh spark-submit of the entry script, process start to exit, as a scheduler starts
+    it: the jars the run needs on its command line (none for file:// Parquet) and the local
+    profile's launch options (driver memory and JVM options: SparkFactory.launch_options);
+    `java_options` go after the profile's JVM options."""
+    factory = run_factory(file_uri(data), file_uri(target))
+    jars = factory_jars(factory)
+    launch = with_java_options(factory.launch_options(), java_options)
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}
     env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(PROJECT_ROOT),
             "SPARK_MASTER": MASTER}  # fmt: skip
-    command = [str(spark_submit), "--master", MASTER, "--driver-memory", "2g",
-               "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    command = [str(spark_submit), "--master", MASTER, *launch, "--conf", "spark.ui.enabled=false"]
     if jars:
         command += ["--jars", ",".join(str(path) for path in jars)]
-    if java_options:
-        command += ["--driver-java-options", java_options]
     command += [str(PROJECT_ROOT / "jobs/xetra/entry.py"), *job_args(data, target, start, end)]
     seconds, result = timed(
         lambda: subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -177,6 +183,16 @@ def cold_run(
         raise BenchError(f"spark-submit exited {result.returncode}: {result.stdout[-2000:]}"
                          f"{result.stderr[-2000:]}")  # fmt: skip
     return seconds
+
+
+def with_java_options(launch: list[str], java_options: str) -> list[str]:
+    """`launch` (spark-submit options) with `java_options` after its driver JVM options."""
+    if not java_options:
+        return launch
+    options = dict(zip(launch[::2], launch[1::2], strict=True))
+    joined = " ".join(filter(None, (options.get("--driver-java-options"), java_options)))
+    options["--driver-java-options"] = joined
+    return [part for pair in options.items() for part in pair]
 
 
 def class_data_sharing(data: Path, work: Path) -> dict[str, float]:

@@ -9,6 +9,7 @@ from lib.config import S3ABucketConfig, load_config
 from lib.spark.factory import (
     ANONYMOUS_PROVIDER,
     DELTA_EXTENSION,
+    LOCAL_DRIVER_JAVA_OPTIONS,
     PATH_OUTPUT_COMMIT_PROTOCOL,
     S3A_FILESYSTEM,
     SparkFactory,
@@ -81,6 +82,20 @@ def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_p
     assert "spark.sql.sources.commitProtocolClass" not in conf
     assert conf["spark.sql.extensions"] == DELTA_EXTENSION
     assert "spark.databricks.delta.snapshotPartitions" not in conf
+
+
+def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its_platforms():
+    local = SparkFactory(master="local[2]", driver_memory="2g", environ={})
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+    assert local.launch_options() == [
+        "--driver-memory", "2g", "--driver-java-options", LOCAL_DRIVER_JAVA_OPTIONS,
+    ]  # fmt: skip
+    # the user's own JVM options replace the profile's, at launch too
+    own = SparkFactory(conf={"spark.driver.extraJavaOptions": "-Xss4m"}, environ={})
+    assert own.launch_options() == ["--driver-java-options", "-Xss4m"]
+    cloud = SparkFactory(master=None, profile="cloud", environ={})
+    assert "spark.driver.extraJavaOptions" not in cloud.session_conf("t")
+    assert cloud.launch_options() == []
 
 
 def test_per_bucket_settings_read_a_public_bucket_anonymously():

@@ -1,0 +1,22 @@
+"""How the bench starts a cold run: the local profile's launch options, as a scheduler would."""
+
+from __future__ import annotations
+
+from tooling.bench.xetra import run_factory, with_java_options
+
+
+def test_a_cold_run_launches_with_the_local_profiles_driver_options(tmp_path):
+    launch = run_factory(tmp_path.as_uri(), (tmp_path / "out").as_uri()).launch_options()
+    assert launch == ["--driver-memory", "2g", "--driver-java-options", "-XX:+UseParallelGC"]
+
+
+def test_extra_java_options_go_after_the_profiles():
+    launch = ["--driver-memory", "2g", "--driver-java-options", "-XX:+UseParallelGC"]
+    assert with_java_options(launch, "-XX:SharedArchiveFile=a.jsa") == [
+        "--driver-memory", "2g",
+        "--driver-java-options", "-XX:+UseParallelGC -XX:SharedArchiveFile=a.jsa",
+    ]  # fmt: skip
+    assert with_java_options(launch, "") == launch
+    assert with_java_options(["--driver-memory", "1g"], "-Xss4m") == [
+        "--driver-memory", "1g", "--driver-java-options", "-Xss4m",
+    ]  # fmt: skip
