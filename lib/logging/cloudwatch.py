@@ -59,7 +59,9 @@ rejected with HTTP 200 and ``rejectedLogEventsInfo``; those go to the fallback w
 from __future__ import annotations
 
 import atexit
+import bisect
 import functools
+import itertools
 import json
 import logging
 import numbers
@@ -279,6 +281,7 @@ class LogEvent(NamedTuple):  # immutable, and cheaper to make than a frozen data
 # LogEvent(*fields) without the Python-level __new__ of a NamedTuple: the logging call's path
 _new_event = functools.partial(tuple.__new__, LogEvent)
 _TIME_ORDER = operator.itemgetter(0, 1)  # (timestamp, seq)
+_TIMESTAMP = operator.itemgetter(0)
 _SIZE = operator.itemgetter(3)
 
 
@@ -320,25 +323,27 @@ def plan_batches(
     max_bytes: int = MAX_BATCH_BYTES,
     max_span_ms: int = MAX_BATCH_SPAN_MS,
 ) -> list[list[LogEvent]]:
-    """Sort by time (stable) and cut into batches within the count, byte and 24 h limits."""
+    """Sort by time (stable) and cut into batches within the count, byte and 24 h limits.
+
+    Each batch takes the most events that fit all three from its first one (at least that
+    one): the cuts are found by bisection over the running byte total and the times, so the
+    sending thread spends no interpreter time per event beyond the sort (issue 15: a loop
+    over each event cost 0.4 µs of it, on the interpreter the logging calls share)."""
+    ordered = sorted(events, key=_TIME_ORDER)
+    ends = list(itertools.accumulate(map(_SIZE, ordered)))  # bytes up to each event
+    times = list(map(_TIMESTAMP, ordered))
     batches: list[list[LogEvent]] = []
-    current: list[LogEvent] = []
-    current_bytes = first = 0
-    for event in sorted(events, key=_TIME_ORDER):
-        timestamp, _, _, size = event
-        if current and (
-            len(current) >= max_events
-            or current_bytes + size > max_bytes
-            or timestamp - first > max_span_ms
-        ):
-            batches.append(current)
-            current, current_bytes = [], 0
-        if not current:
-            first = timestamp
-        current.append(event)
-        current_bytes += size
-    if current:
-        batches.append(current)
+    start = 0
+    while start < len(ordered):
+        before = ends[start - 1] if start else 0
+        stop = min(
+            start + max_events,
+            bisect.bisect_right(ends, before + max_bytes, start),
+            bisect.bisect_right(times, times[start] + max_span_ms, start),
+        )
+        stop = max(stop, start + 1)  # one event goes alone, whatever its size
+        batches.append(ordered[start:stop])
+        start = stop
     return batches
 
 

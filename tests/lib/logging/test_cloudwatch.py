@@ -12,6 +12,8 @@ import time
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.logging import Logger
 from lib.logging.cloudwatch import (
@@ -83,6 +85,44 @@ def test_plan_batches_sorts_stably_and_respects_span():
     ]
     batches = plan_batches(events)
     assert [[e.message for e in batch] for batch in batches] == [["a", "c", "d"], ["late"]]
+
+
+def batches_one_event_at_a_time(events, max_events, max_bytes, max_span_ms):
+    """The rule plan_batches follows, as a loop over the events: an event joins the batch
+    unless that would break a limit; the first event of a batch always goes."""
+    batches, current, current_bytes, first = [], [], 0, 0
+    for event in sorted(events, key=lambda event: (event.timestamp, event.seq)):
+        if current and (
+            len(current) >= max_events
+            or current_bytes + event.size > max_bytes
+            or event.timestamp - first > max_span_ms
+        ):
+            batches.append(current)
+            current, current_bytes = [], 0
+        if not current:
+            first = event.timestamp
+        current.append(event)
+        current_bytes += event.size
+    return [*batches, current] if current else batches
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.sampled_from((27, 30, 60, 400))), max_size=60),
+    st.integers(1, 8),
+    st.sampled_from((27, 57, 60, 90, 120, 1200)),  # sums of the sizes hit the limit exactly
+    st.integers(0, 30),
+)
+def test_plan_batches_cuts_where_a_loop_over_the_events_would(
+    drafts, max_events, max_bytes, max_span_ms
+):
+    # sizes may exceed max_bytes (such an event goes alone); times repeat and go backwards
+    events = [LogEvent(time, seq, f"m{seq}", size) for seq, (time, size) in enumerate(drafts)]
+    planned = plan_batches(events, max_events, max_bytes, max_span_ms)
+    assert planned == batches_one_event_at_a_time(events, max_events, max_bytes, max_span_ms)
+    assert [event for batch in planned for event in batch] == sorted(
+        events, key=lambda event: (event.timestamp, event.seq)
+    )
 
 
 # ------------------------------------------------------------------ against moto

@@ -52,6 +52,13 @@ def test_a_second_factory_joins_the_session_unchanged_and_says_so(spark, caplog)
     assert "spark.app.name" in caplog.text
     assert "spark.sql.shuffle.partitions" in caplog.text
     assert "already exists" in caplog.text
+    # the same JVM options hold (Spark put its own module options before them)
+    assert "spark.driver.extraJavaOptions" not in caplog.text
+    caplog.clear()
+    SparkFactory(
+        master="local[2]", ui_enabled=False, conf={"spark.driver.extraJavaOptions": "-Xss4m"}
+    ).create_session(app_name="tests", log_level="ERROR")
+    assert "keep their old values: spark.driver.extraJavaOptions" in caplog.text
 
 
 def test_logged_session_conf_is_redacted(spark, caplog, emulator):
