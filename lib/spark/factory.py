@@ -50,7 +50,8 @@ SIMPLE_PROVIDER = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
 EMULATOR_ACCESS_KEY = "testing"
 # The local profile's driver JVM runs every task: the throughput collector instead of Java 17's
 # default G1 (whose concurrent threads and write barriers compete for 2 cores). Measured on the
-# Xetra month: 7-11 % off a warm run, 8 % off a cold spark-submit (README, Performance).
+# bench's month of real files: 7-11 % off a warm run, 8 % off a cold spark-submit (README,
+# Performance).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
 # Settings only a JVM's launch applies (a session created in a running JVM ignores them):
 # spark-submit's own options for each
