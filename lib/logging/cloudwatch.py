@@ -326,9 +326,9 @@ def plan_batches(
     """Sort by time (stable) and cut into batches within the count, byte and 24 h limits.
 
     Each batch takes the most events that fit all three from its first one (at least that
-    one): the cuts are found by bisection over the running byte total and the times, so the
-    sending thread spends no interpreter time per event beyond the sort (issue 15: a loop
-    over each event cost 0.4 µs of it, on the interpreter the logging calls share)."""
+    one): the cuts are found by bisection over the running byte total and the times, and the
+    per-event work (sizes, times, slices) runs in C, not in a Python loop (issue 15: 0.26 ->
+    0.18 µs per event for 100,000 events, on the interpreter the logging calls share)."""
     ordered = sorted(events, key=_TIME_ORDER)
     ends = list(itertools.accumulate(map(_SIZE, ordered)))  # bytes up to each event
     times = list(map(_TIMESTAMP, ordered))

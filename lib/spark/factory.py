@@ -24,6 +24,8 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,13 +53,22 @@ EMULATOR_ACCESS_KEY = "testing"
 # The local profile's driver JVM runs every task: the throughput collector instead of Java 17's
 # default G1 (whose concurrent threads and write barriers compete for 2 cores). Measured on the
 # bench's month of real files: 7-11 % off a warm run, 8 % off a cold spark-submit (README,
-# Performance).
+# Performance). Not added when the environment or the config already picks a collector (the
+# JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
+COLLECTOR_OPTION = re.compile(r"-XX:\+Use\w*GC\b")
+# where a JVM launched for the driver also reads options: the environment (every `java`, or
+# the launcher's) and Spark's admin-level default options
+JVM_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
 # Settings only a JVM's launch applies (a session created in a running JVM ignores them):
-# spark-submit's own options for each
-LAUNCH_OPTIONS = {
+# spark-submit's own option for each, or None for `--conf key=value` (which the launcher reads
+# in client mode too)
+LAUNCH_OPTIONS: dict[str, str | None] = {
     "spark.driver.memory": "--driver-memory",
     "spark.driver.extraJavaOptions": "--driver-java-options",
+    "spark.driver.extraClassPath": "--driver-class-path",
+    "spark.driver.extraLibraryPath": "--driver-library-path",
+    "spark.driver.defaultJavaOptions": None,
 }
 
 Profile = Literal["local", "cloud"]
@@ -72,6 +83,32 @@ def _conf_value(value: ConfScalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _warn_on_unlaunched_conf(session: SparkSession, conf: Mapping[str, str]) -> None:
+    """Say which launch-only settings the driver's JVM did not get: under spark-submit it was
+    started before the session was built, so the session's conf lists values the JVM never
+    took (its heap, its collector...) unless the command line gave them."""
+    try:
+        runtime = session.sparkContext._jvm.java.lang.management.ManagementFactory
+        arguments = set(runtime.getRuntimeMXBean().getInputArguments())
+    except Exception as error:  # a JVM that will not say: nothing to compare with
+        LOG.debug("the driver JVM's arguments could not be read: %r", error)
+        return
+    expected = {
+        "spark.driver.memory": {f"-Xmx{conf.get('spark.driver.memory')}"},
+        "spark.driver.extraJavaOptions": set(
+            shlex.split(conf.get("spark.driver.extraJavaOptions", ""))
+        ),
+    }
+    missing = sorted(key for key, wanted in expected.items()
+                     if key in conf and not wanted <= arguments)  # fmt: skip
+    if missing:
+        LOG.warning(
+            "the driver JVM was started without %s: a JVM takes them only at its launch (under "
+            "spark-submit, pass them on its command line: SparkFactory.launch_options())",
+            ", ".join(f"{key}={conf[key]}" for key in missing),
+        )
 
 
 def _holds(key: str, current: str | None, wanted: str) -> bool:
@@ -204,7 +241,7 @@ class SparkFactory:
             "spark.sql.shuffle.partitions": self.shuffle_partitions,
         }
         conf.update({key: _conf_value(value) for key, value in sized.items() if value is not None})
-        if self.profile == "local":
+        if self.profile == "local" and not self._collector_chosen():
             conf["spark.driver.extraJavaOptions"] = LOCAL_DRIVER_JAVA_OPTIONS
             if self.s3a:
                 conf.update(self._local_s3a_conf())
@@ -223,17 +260,25 @@ class SparkFactory:
         conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
         return conf
 
+    def _collector_chosen(self) -> bool:
+        """Whether the environment or the configured Spark conf already picks the JVM's
+        garbage collector (the local profile then adds none)."""
+        sources = [self._environ.get(name, "") for name in JVM_OPTION_VARIABLES]
+        sources.append(str(self.conf.get("spark.driver.defaultJavaOptions", "")))
+        return any(COLLECTOR_OPTION.search(text) for text in sources)
+
     def launch_options(self) -> list[str]:
         """spark-submit's options for the settings of `session_conf` that only the JVM's launch
-        applies (driver memory, driver JVM options), for a scheduler or script that starts the
-        entry with spark-submit: under spark-submit the JVM is up before the job builds its
-        session, and those settings would be ignored (``session_conf`` still lists them for a
-        session started from Python, whose launch they reach)."""
+        applies (driver memory, JVM options, class and library paths: LAUNCH_OPTIONS), for a
+        scheduler or script that starts the entry with spark-submit: under spark-submit the JVM
+        is up before the job builds its session, and those settings would be ignored
+        (``session_conf`` still lists them for a session started from Python, whose launch
+        they reach; a session started without them says so, see create_session)."""
         conf = self.session_conf(app_name="launch")
         options: list[str] = []
         for key, option in LAUNCH_OPTIONS.items():
             if key in conf:
-                options += [option, conf[key]]
+                options += [option, conf[key]] if option else ["--conf", f"{key}={conf[key]}"]
         return options
 
     def _local_s3a_conf(self) -> dict[str, str]:
@@ -316,6 +361,7 @@ class SparkFactory:
                 builder = builder.config(key, value)
             session = builder.getOrCreate()
             session.sparkContext.setLogLevel(log_level)
+            _warn_on_unlaunched_conf(session, conf)
         if self.delta:
             self._require_classes(session, (DELTA_EXTENSION, DELTA_CATALOG), "Delta Lake")
         if self.committer != "platform":

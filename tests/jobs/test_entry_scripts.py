@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lib.config import load_config
+from lib.spark import SparkFactory
 from lib.spark.jars import ALL_JARS, default_jars_dir, jar_paths
 from tooling.deploy.package import build_pyfiles_archive
 from tooling.generators.xetra import date_range, day_files
@@ -44,10 +46,12 @@ def submit(work, archive, entry, args, extra_env=None):
         }
     )
     spark_submit = Path(sys.executable).parent / "spark-submit"
-    # an external spark-submit starts the JVM before the job runs: jars go on its command line
+    # an external spark-submit starts the JVM before the job runs: jars and the local profile's
+    # launch options (driver memory, collector) go on its command line, as README shows
     jars = ",".join(str(path) for path in jar_paths(default_jars_dir(), ALL_JARS))
+    launch = SparkFactory.from_config(load_config("local", environ={})).launch_options()
     return subprocess.run(
-        [str(spark_submit), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
+        [str(spark_submit), "--master", "local[2]", "--conf", "spark.ui.enabled=false", *launch,
          "--jars", jars, "--py-files", str(archive), str(entry), *args],
         capture_output=True, text=True, cwd=work, env=env, timeout=600, check=False,
     )  # fmt: skip
@@ -64,6 +68,7 @@ def test_spark_submit_runs_the_packaged_entry(packaged):
     target = work / "lake-submit"
     result = submit(work, archive, entry, job_args(source, target))
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "started without" not in result.stdout + result.stderr  # the launch options held
     summary = json.loads(next((target / "_state/xetra/runs").glob("*.json")).read_text())
     assert summary["report_rows"] == 4
     assert summary["rows"]["read"] == summary["rows"]["used"] > 0

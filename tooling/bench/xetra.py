@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.spark.factory import COLLECTOR_OPTION
 from lib.storage import file_uri
 from tooling.bench import PROJECT_ROOT, BenchError
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
@@ -186,12 +187,15 @@ def cold_run(
 
 
 def with_java_options(launch: list[str], java_options: str) -> list[str]:
-    """`launch` (spark-submit options) with `java_options` after its driver JVM options."""
+    """`launch` (spark-submit options) with `java_options` after its driver JVM options; a
+    collector in `java_options` replaces the profile's (the JVM refuses two)."""
     if not java_options:
         return launch
     options = dict(zip(launch[::2], launch[1::2], strict=True))
-    joined = " ".join(filter(None, (options.get("--driver-java-options"), java_options)))
-    options["--driver-java-options"] = joined
+    kept = options.get("--driver-java-options", "")
+    if COLLECTOR_OPTION.search(java_options):
+        kept = COLLECTOR_OPTION.sub("", kept)
+    options["--driver-java-options"] = " ".join([*kept.split(), java_options])
     return [part for pair in options.items() for part in pair]
 
 

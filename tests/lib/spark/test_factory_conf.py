@@ -98,6 +98,34 @@ def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its
     assert cloud.launch_options() == []
 
 
+def test_no_second_collector_when_the_environment_or_the_conf_picks_one():
+    for environ in ({"JAVA_TOOL_OPTIONS": "-XX:+UseG1GC"}, {"_JAVA_OPTIONS": "-XX:+UseZGC -Xss4m"},
+                    {"JDK_JAVA_OPTIONS": "-XX:+UseSerialGC"}):  # fmt: skip
+        conf = SparkFactory(environ=environ).session_conf("t")
+        assert "spark.driver.extraJavaOptions" not in conf
+    admin = SparkFactory(conf={"spark.driver.defaultJavaOptions": "-XX:+UseG1GC"}, environ={})
+    assert "spark.driver.extraJavaOptions" not in admin.session_conf("t")
+    other = SparkFactory(environ={"JAVA_TOOL_OPTIONS": "-Xss4m -XX:-UseGCOverheadLimit"})
+    assert other.session_conf("t")["spark.driver.extraJavaOptions"] == LOCAL_DRIVER_JAVA_OPTIONS
+
+
+def test_launch_options_carry_every_launch_only_setting():
+    factory = SparkFactory(
+        conf={
+            "spark.driver.extraClassPath": "/opt/a.jar",
+            "spark.driver.extraLibraryPath": "/opt/native",
+            "spark.driver.defaultJavaOptions": "-Dx=1",
+        },
+        environ={},
+    )
+    assert factory.launch_options() == [
+        "--driver-java-options", LOCAL_DRIVER_JAVA_OPTIONS,
+        "--driver-class-path", "/opt/a.jar",
+        "--driver-library-path", "/opt/native",
+        "--conf", "spark.driver.defaultJavaOptions=-Dx=1",
+    ]  # fmt: skip
+
+
 def test_per_bucket_settings_read_a_public_bucket_anonymously():
     factory = SparkFactory(
         profile="cloud",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lib.spark import SparkFactory
+from lib.spark.factory import COLLECTOR_OPTION, JVM_OPTION_VARIABLES
 
 pytestmark = pytest.mark.spark
 
@@ -25,6 +26,8 @@ def test_session_is_utc_with_few_partitions_and_no_ui(spark):
 
 
 def test_the_local_session_jvm_runs_the_parallel_collector(spark):
+    if any(COLLECTOR_OPTION.search(os.environ.get(name, "")) for name in JVM_OPTION_VARIABLES):
+        pytest.skip("this environment picks the JVM's collector itself")
     management = spark.sparkContext._jvm.java.lang.management.ManagementFactory
     collectors = {bean.getName() for bean in management.getGarbageCollectorMXBeans()}
     assert collectors == {"PS Scavenge", "PS MarkSweep"}  # G1 would be "G1 Young Generation"...
@@ -72,27 +75,54 @@ def test_logged_session_conf_is_redacted(spark, caplog, emulator):
     assert "'spark.hadoop.fs.s3a.access.key': '*****'" in logged
 
 
+PROBE = """
+import logging, sys
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="LOG %(message)s")
+from lib.spark import SparkFactory
+from lib.spark.factory import COLLECTOR_OPTION, JVM_OPTION_VARIABLES
+factory = SparkFactory(master="local[1]", driver_memory="1500m", ui_enabled=False)
+spark = factory.for_run(["file:///tmp/x"], "parquet").create_session("probe", log_level="ERROR")
+jvm = spark.sparkContext._jvm.java.lang.management.ManagementFactory
+print("COLLECTORS", sorted(bean.getName() for bean in jvm.getGarbageCollectorMXBeans()))
+print("MAX_HEAP_MB", jvm.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20)
+spark.stop()
+"""
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_probe(tmp_path, command_head, extra_env=None):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_HOME", "JAVA_TOOL_OPTIONS")}
+    env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    result = subprocess.run([*command_head, str(script)], capture_output=True, text=True,
+                            env=env, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def test_spark_submit_with_the_launch_options_starts_the_jvm_the_profile_asks_for(tmp_path):
     """Under spark-submit the JVM is up before the job builds its session: the launch options
-    put the profile's driver memory and collector on the command line of a real spark-submit."""
-    script = tmp_path / "show_jvm.py"
-    script.write_text(
-        "from pyspark.sql import SparkSession\n"
-        "spark = SparkSession.builder.getOrCreate()\n"
-        "jvm = spark.sparkContext._jvm.java.lang.management.ManagementFactory\n"
-        "print('COLLECTORS', sorted(b.getName() for b in jvm.getGarbageCollectorMXBeans()))\n"
-        "print('MAX_HEAP_MB', jvm.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20)\n"
-        "spark.stop()\n"
+    put the profile's driver memory and collector on the command line of a real spark-submit;
+    without them the session says what its JVM did not get."""
+    options = SparkFactory(master="local[1]", driver_memory="1500m", environ={}).launch_options()
+    submit = [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]"]
+    launched = run_probe(tmp_path, [*submit, *options])
+    assert "COLLECTORS ['PS MarkSweep', 'PS Scavenge']" in launched
+    assert 1200 < int(launched.split("MAX_HEAP_MB ")[1].split()[0]) <= 1500  # -Xmx1500m
+    assert "started without" not in launched
+
+    bare = run_probe(tmp_path, submit)
+    assert "COLLECTORS ['G1 Old Generation', 'G1 Young Generation']" in bare
+    assert (
+        "the driver JVM was started without spark.driver.extraJavaOptions=-XX:+UseParallelGC, "
+        "spark.driver.memory=1500m" in bare
     )
-    options = SparkFactory(master="local[1]", driver_memory="1g", environ={}).launch_options()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME")}
-    env["PYSPARK_PYTHON"] = sys.executable
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]",
-         "--conf", "spark.ui.enabled=false", *options, str(script)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "COLLECTORS ['PS MarkSweep', 'PS Scavenge']" in result.stdout
-    max_heap_mb = int(result.stdout.split("MAX_HEAP_MB ")[1].split()[0])
-    assert 800 < max_heap_mb <= 1024  # -Xmx1g (the JVM reports a little less)
+
+
+def test_a_collector_chosen_in_the_environment_keeps_the_jvm_startable(tmp_path):
+    """Two collectors stop a JVM at its start: the local profile adds its own only when
+    nothing else picks one (here JAVA_TOOL_OPTIONS, which every `java` reads)."""
+    probed = run_probe(tmp_path, [sys.executable], {"JAVA_TOOL_OPTIONS": "-XX:+UseSerialGC"})
+    assert "COLLECTORS ['Copy', 'MarkSweepCompact']" in probed
+    assert "started without" not in probed

@@ -20,3 +20,10 @@ def test_extra_java_options_go_after_the_profiles():
     assert with_java_options(["--driver-memory", "1g"], "-Xss4m") == [
         "--driver-memory", "1g", "--driver-java-options", "-Xss4m",
     ]  # fmt: skip
+
+
+def test_a_collector_in_the_extra_options_replaces_the_profiles():
+    launch = ["--driver-memory", "2g", "--driver-java-options", "-Xss4m -XX:+UseParallelGC"]
+    assert with_java_options(launch, "-XX:+UseSerialGC") == [
+        "--driver-memory", "2g", "--driver-java-options", "-Xss4m -XX:+UseSerialGC",
+    ]  # fmt: skip
