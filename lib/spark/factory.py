@@ -25,13 +25,12 @@ import copy
 import logging
 import os
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
-from lib.redact import redact_mapping
+from lib.redact import Redactor, redact_mapping
 from lib.spark import jars as jar_registry
 from lib.spark.delta import DELTA_CATALOG, DELTA_EXTENSION, DELTA_SPARK_CONF
 from lib.spark.java import JavaError, check_java
@@ -56,10 +55,18 @@ EMULATOR_ACCESS_KEY = "testing"
 # Performance). Not added when the environment or the config already picks a collector (the
 # JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
-COLLECTOR_OPTION = re.compile(r"-XX:\+Use\w*GC\b")
-# where a JVM launched for the driver also reads options: the environment (every `java`, or
-# the launcher's) and Spark's admin-level default options
-JVM_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
+# the flags that pick one of Java 17's collectors (not tuning flags such as
+# -XX:+UseAdaptiveSizePolicyWithSystemGC)
+COLLECTOR_OPTION = re.compile(r"-XX:\+Use(?:Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\b")
+# where a JVM launched for the driver also reads options: the environment (every `java`, the
+# `java` launcher, spark-submit's own) and the conf's admin-level default options (a
+# spark-defaults.conf is not read: see README, Known limits)
+JVM_OPTION_VARIABLES = (
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "SPARK_SUBMIT_OPTS",
+)
 # Settings only a JVM's launch applies (a session created in a running JVM ignores them):
 # spark-submit's own option for each, or None for `--conf key=value` (which the launcher reads
 # in client mode too)
@@ -85,30 +92,11 @@ def _conf_value(value: ConfScalar) -> str:
     return str(value)
 
 
-def _warn_on_unlaunched_conf(session: SparkSession, conf: Mapping[str, str]) -> None:
-    """Say which launch-only settings the driver's JVM did not get: under spark-submit it was
-    started before the session was built, so the session's conf lists values the JVM never
-    took (its heap, its collector...) unless the command line gave them."""
-    try:
-        runtime = session.sparkContext._jvm.java.lang.management.ManagementFactory
-        arguments = set(runtime.getRuntimeMXBean().getInputArguments())
-    except Exception as error:  # a JVM that will not say: nothing to compare with
-        LOG.debug("the driver JVM's arguments could not be read: %r", error)
-        return
-    expected = {
-        "spark.driver.memory": {f"-Xmx{conf.get('spark.driver.memory')}"},
-        "spark.driver.extraJavaOptions": set(
-            shlex.split(conf.get("spark.driver.extraJavaOptions", ""))
-        ),
-    }
-    missing = sorted(key for key, wanted in expected.items()
-                     if key in conf and not wanted <= arguments)  # fmt: skip
-    if missing:
-        LOG.warning(
-            "the driver JVM was started without %s: a JVM takes them only at its launch (under "
-            "spark-submit, pass them on its command line: SparkFactory.launch_options())",
-            ", ".join(f"{key}={conf[key]}" for key in missing),
-        )
+def logged_conf(conf: Mapping[str, str]) -> dict[str, str]:
+    """`conf` as it may be logged: secret-named keys blanked, and each value redacted as text
+    (a JVM option such as ``-Dtrust.password=…`` inside ``spark.driver.extraJavaOptions``)."""
+    redactor = Redactor()
+    return {key: redactor.text(value) for key, value in redact_mapping(conf).items()}
 
 
 def _holds(key: str, current: str | None, wanted: str) -> bool:
@@ -241,8 +229,9 @@ class SparkFactory:
             "spark.sql.shuffle.partitions": self.shuffle_partitions,
         }
         conf.update({key: _conf_value(value) for key, value in sized.items() if value is not None})
-        if self.profile == "local" and not self._collector_chosen():
-            conf["spark.driver.extraJavaOptions"] = LOCAL_DRIVER_JAVA_OPTIONS
+        if self.profile == "local":
+            if not self._collector_chosen():
+                conf["spark.driver.extraJavaOptions"] = LOCAL_DRIVER_JAVA_OPTIONS
             if self.s3a:
                 conf.update(self._local_s3a_conf())
             if jar_paths:
@@ -273,7 +262,7 @@ class SparkFactory:
         scheduler or script that starts the entry with spark-submit: under spark-submit the JVM
         is up before the job builds its session, and those settings would be ignored
         (``session_conf`` still lists them for a session started from Python, whose launch
-        they reach; a session started without them says so, see create_session)."""
+        they reach)."""
         conf = self.session_conf(app_name="launch")
         options: list[str] = []
         for key, option in LAUNCH_OPTIONS.items():
@@ -361,12 +350,11 @@ class SparkFactory:
                 builder = builder.config(key, value)
             session = builder.getOrCreate()
             session.sparkContext.setLogLevel(log_level)
-            _warn_on_unlaunched_conf(session, conf)
         if self.delta:
             self._require_classes(session, (DELTA_EXTENSION, DELTA_CATALOG), "Delta Lake")
         if self.committer != "platform":
             self._require_classes(session, (PATH_OUTPUT_COMMIT_PROTOCOL,), "the S3A committers")
-        LOG.info("spark session %s: %s", app_name, redact_mapping(conf))
+        LOG.info("spark session %s: %s", app_name, logged_conf(conf))
         return session
 
     @staticmethod

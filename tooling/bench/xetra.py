@@ -187,16 +187,20 @@ def cold_run(
 
 
 def with_java_options(launch: list[str], java_options: str) -> list[str]:
-    """`launch` (spark-submit options) with `java_options` after its driver JVM options; a
-    collector in `java_options` replaces the profile's (the JVM refuses two)."""
+    """`launch` (spark-submit options, in pairs) with `java_options` after its driver JVM
+    options; a collector in `java_options` replaces the profile's (the JVM refuses two)."""
     if not java_options:
         return launch
-    options = dict(zip(launch[::2], launch[1::2], strict=True))
-    kept = options.get("--driver-java-options", "")
-    if COLLECTOR_OPTION.search(java_options):
-        kept = COLLECTOR_OPTION.sub("", kept)
-    options["--driver-java-options"] = " ".join([*kept.split(), java_options])
-    return [part for pair in options.items() for part in pair]
+    result: list[str] = []
+    given = False
+    for option, value in zip(launch[::2], launch[1::2], strict=True):
+        if option != "--driver-java-options":
+            result += [option, value]
+            continue
+        kept = COLLECTOR_OPTION.sub("", value) if COLLECTOR_OPTION.search(java_options) else value
+        result += [option, " ".join([*kept.split(), java_options])]
+        given = True
+    return result if given else [*result, "--driver-java-options", java_options]
 
 
 def class_data_sharing(data: Path, work: Path) -> dict[str, float]:

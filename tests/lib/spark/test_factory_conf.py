@@ -13,6 +13,7 @@ from lib.spark.factory import (
     PATH_OUTPUT_COMMIT_PROTOCOL,
     S3A_FILESYSTEM,
     SparkFactory,
+    logged_conf,
 )
 
 
@@ -98,15 +99,37 @@ def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its
     assert cloud.launch_options() == []
 
 
-def test_no_second_collector_when_the_environment_or_the_conf_picks_one():
+def test_no_second_collector_when_the_environment_or_the_conf_picks_one(tmp_path):
     for environ in ({"JAVA_TOOL_OPTIONS": "-XX:+UseG1GC"}, {"_JAVA_OPTIONS": "-XX:+UseZGC -Xss4m"},
-                    {"JDK_JAVA_OPTIONS": "-XX:+UseSerialGC"}):  # fmt: skip
-        conf = SparkFactory(environ=environ).session_conf("t")
+                    {"JDK_JAVA_OPTIONS": "-XX:+UseSerialGC"},
+                    {"SPARK_SUBMIT_OPTS": "-XX:+UseShenandoahGC"}):  # fmt: skip
+        conf = SparkFactory(environ=environ).session_conf("t", jar_paths=[tmp_path / "a.jar"])
         assert "spark.driver.extraJavaOptions" not in conf
+        # the rest of the local profile stays
+        assert conf["spark.hadoop.fs.s3a.impl"] == S3A_FILESYSTEM
+        assert conf["spark.jars"] == str(tmp_path / "a.jar")
     admin = SparkFactory(conf={"spark.driver.defaultJavaOptions": "-XX:+UseG1GC"}, environ={})
     assert "spark.driver.extraJavaOptions" not in admin.session_conf("t")
-    other = SparkFactory(environ={"JAVA_TOOL_OPTIONS": "-Xss4m -XX:-UseGCOverheadLimit"})
-    assert other.session_conf("t")["spark.driver.extraJavaOptions"] == LOCAL_DRIVER_JAVA_OPTIONS
+    # flags that tune a collector, or turn one off, pick none
+    for options in ("-Xss4m -XX:+UseGCOverheadLimit", "-XX:-UseG1GC",
+                    "-XX:+UseAdaptiveSizePolicyWithSystemGC"):  # fmt: skip
+        conf = SparkFactory(environ={"JAVA_TOOL_OPTIONS": options}).session_conf("t")
+        assert conf["spark.driver.extraJavaOptions"] == LOCAL_DRIVER_JAVA_OPTIONS
+
+
+def test_the_logged_conf_redacts_secret_keys_and_secrets_inside_values():
+    logged = logged_conf(
+        {
+            "spark.driver.extraJavaOptions": "-Ddb.password=hunter2 -Xss4m",
+            "spark.hadoop.fs.s3a.secret.key": "abcd1234",
+            "spark.app.name": "job",
+        }
+    )
+    assert logged == {
+        "spark.driver.extraJavaOptions": "-Ddb.password=***** -Xss4m",
+        "spark.hadoop.fs.s3a.secret.key": "*****",
+        "spark.app.name": "job",
+    }
 
 
 def test_launch_options_carry_every_launch_only_setting():
