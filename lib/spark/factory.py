@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
-from lib.redact import Redactor, redact_mapping
+from lib.redact import REDACTED, Redactor, is_secret_key, redact_mapping
 from lib.spark import jars as jar_registry
 from lib.spark.delta import DELTA_CATALOG, DELTA_EXTENSION, DELTA_SPARK_CONF
 from lib.spark.java import JavaError, check_java
@@ -66,6 +66,7 @@ JVM_OPTION_VARIABLES = (
     "_JAVA_OPTIONS",
     "JDK_JAVA_OPTIONS",
     "SPARK_SUBMIT_OPTS",
+    "PYSPARK_SUBMIT_ARGS",  # pyspark's own spark-submit arguments (a --conf, --driver-java-options)
 )
 # Settings only a JVM's launch applies (a session created in a running JVM ignores them):
 # spark-submit's own option for each, or None for `--conf key=value` (which the launcher reads
@@ -92,11 +93,24 @@ def _conf_value(value: ConfScalar) -> str:
     return str(value)
 
 
+# a JVM system property in an option string: -Dname=value, the value quoted or up to a space
+JVM_PROPERTY = re.compile(r"""(-D([^=\s"']+)=)("[^"]*"|'[^']*'|\S+)""")
+
+
+def _blank_secret_property(match: re.Match[str]) -> str:
+    return match.group(1) + REDACTED if is_secret_key(match.group(2)) else match.group(0)
+
+
 def logged_conf(conf: Mapping[str, str]) -> dict[str, str]:
-    """`conf` as it may be logged: secret-named keys blanked, and each value redacted as text
-    (a JVM option such as ``-Dtrust.password=…`` inside ``spark.driver.extraJavaOptions``)."""
+    """`conf` as it may be logged: secret-named keys blanked; in each value, a JVM system
+    property with a secret-looking name (``-Dtrust.password=…`` inside
+    ``spark.driver.extraJavaOptions``) blanked whole, quoted or not, then the redactor's text
+    rules."""
     redactor = Redactor()
-    return {key: redactor.text(value) for key, value in redact_mapping(conf).items()}
+    return {
+        key: redactor.text(JVM_PROPERTY.sub(_blank_secret_property, value))
+        for key, value in redact_mapping(conf).items()
+    }
 
 
 def _holds(key: str, current: str | None, wanted: str) -> bool:
@@ -230,8 +244,6 @@ class SparkFactory:
         }
         conf.update({key: _conf_value(value) for key, value in sized.items() if value is not None})
         if self.profile == "local":
-            if not self._collector_chosen():
-                conf["spark.driver.extraJavaOptions"] = LOCAL_DRIVER_JAVA_OPTIONS
             if self.s3a:
                 conf.update(self._local_s3a_conf())
             if jar_paths:
@@ -247,13 +259,21 @@ class SparkFactory:
             conf.update(_bucket_conf(bucket, settings))
         conf.update({key: _conf_value(value) for key, value in self.conf.items()})
         conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
+        # last, so that it sees every other source: JVM options given in the conf or the
+        # arguments replace it, and a collector picked anywhere it can see keeps it out
+        if (
+            self.profile == "local"
+            and "spark.driver.extraJavaOptions" not in conf
+            and not self._collector_chosen(conf)
+        ):
+            conf["spark.driver.extraJavaOptions"] = LOCAL_DRIVER_JAVA_OPTIONS
         return conf
 
-    def _collector_chosen(self) -> bool:
-        """Whether the environment or the configured Spark conf already picks the JVM's
-        garbage collector (the local profile then adds none)."""
+    def _collector_chosen(self, conf: Mapping[str, str]) -> bool:
+        """Whether the environment or `conf` already picks the JVM's garbage collector (the
+        local profile then adds none)."""
         sources = [self._environ.get(name, "") for name in JVM_OPTION_VARIABLES]
-        sources.append(str(self.conf.get("spark.driver.defaultJavaOptions", "")))
+        sources.append(conf.get("spark.driver.defaultJavaOptions", ""))
         return any(COLLECTOR_OPTION.search(text) for text in sources)
 
     def launch_options(self) -> list[str]:

@@ -100,9 +100,16 @@ def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its
 
 
 def test_no_second_collector_when_the_environment_or_the_conf_picks_one(tmp_path):
-    for environ in ({"JAVA_TOOL_OPTIONS": "-XX:+UseG1GC"}, {"_JAVA_OPTIONS": "-XX:+UseZGC -Xss4m"},
-                    {"JDK_JAVA_OPTIONS": "-XX:+UseSerialGC"},
-                    {"SPARK_SUBMIT_OPTS": "-XX:+UseShenandoahGC"}):  # fmt: skip
+    environs = (
+        {"JAVA_TOOL_OPTIONS": "-XX:+UseG1GC"},
+        {"_JAVA_OPTIONS": "-XX:+UseZGC -Xss4m"},
+        {"JDK_JAVA_OPTIONS": "-XX:+UseSerialGC"},
+        {"SPARK_SUBMIT_OPTS": "-XX:+UseShenandoahGC"},
+        {"JAVA_TOOL_OPTIONS": "-XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC"},
+        {"JAVA_TOOL_OPTIONS": "-XX:+UseParallelGC"},
+        {"PYSPARK_SUBMIT_ARGS": "--driver-java-options -XX:+UseG1GC pyspark-shell"},
+    )
+    for environ in environs:
         conf = SparkFactory(environ=environ).session_conf("t", jar_paths=[tmp_path / "a.jar"])
         assert "spark.driver.extraJavaOptions" not in conf
         # the rest of the local profile stays
@@ -110,6 +117,14 @@ def test_no_second_collector_when_the_environment_or_the_conf_picks_one(tmp_path
         assert conf["spark.jars"] == str(tmp_path / "a.jar")
     admin = SparkFactory(conf={"spark.driver.defaultJavaOptions": "-XX:+UseG1GC"}, environ={})
     assert "spark.driver.extraJavaOptions" not in admin.session_conf("t")
+    extra = {"spark.driver.defaultJavaOptions": "-XX:+UseZGC"}  # given at session creation
+    conf = SparkFactory(environ={}).session_conf("t", extra_args=extra)
+    assert "spark.driver.extraJavaOptions" not in conf
+    own = {"spark.driver.extraJavaOptions": "-Xss4m"}  # JVM options given there replace it
+    assert (
+        SparkFactory(environ={}).session_conf("t", extra_args=own)["spark.driver.extraJavaOptions"]
+        == "-Xss4m"
+    )
     # flags that tune a collector, or turn one off, pick none
     for options in ("-Xss4m -XX:+UseGCOverheadLimit", "-XX:-UseG1GC",
                     "-XX:+UseAdaptiveSizePolicyWithSystemGC"):  # fmt: skip
@@ -118,15 +133,20 @@ def test_no_second_collector_when_the_environment_or_the_conf_picks_one(tmp_path
 
 
 def test_the_logged_conf_redacts_secret_keys_and_secrets_inside_values():
+    options = (
+        '-Ddb.password="correct horse battery" -Dapi.token=a,b,tail -Dpassword=;semi '
+        "-Dfoo.secret.key='x y' -Dname=kept -Xss4m"
+    )
     logged = logged_conf(
         {
-            "spark.driver.extraJavaOptions": "-Ddb.password=hunter2 -Xss4m",
+            "spark.driver.extraJavaOptions": options,
             "spark.hadoop.fs.s3a.secret.key": "abcd1234",
             "spark.app.name": "job",
         }
     )
     assert logged == {
-        "spark.driver.extraJavaOptions": "-Ddb.password=***** -Xss4m",
+        "spark.driver.extraJavaOptions": "-Ddb.password=***** -Dapi.token=***** "
+        "-Dpassword=***** -Dfoo.secret.key=***** -Dname=kept -Xss4m",
         "spark.hadoop.fs.s3a.secret.key": "*****",
         "spark.app.name": "job",
     }
