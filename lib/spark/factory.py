@@ -97,6 +97,11 @@ def _conf_value(value: ConfScalar) -> str:
 JVM_PROPERTY = re.compile(r"""(-D([^=\s"']+)=)("[^"]*"|'[^']*'|\S+)""")
 
 
+def collector_in_environment(environ: Mapping[str, str]) -> bool:
+    """Whether the environment a driver JVM starts in already picks its garbage collector."""
+    return any(COLLECTOR_OPTION.search(environ.get(name, "")) for name in JVM_OPTION_VARIABLES)
+
+
 def _blank_secret_property(match: re.Match[str]) -> str:
     return match.group(1) + REDACTED if is_secret_key(match.group(2)) else match.group(0)
 
@@ -213,6 +218,11 @@ class SparkFactory:
             needed += jar_registry.DELTA_JARS
         return needed
 
+    def required_jar_paths(self) -> list[Path]:
+        """The paths of `required_jars` in the jar folder (each checked there), as a local
+        session's `spark.jars` or a spark-submit's `--jars` takes them."""
+        return jar_registry.jar_paths(self.jars_dir, self.required_jars())
+
     def session_conf(
         self,
         app_name: str,
@@ -272,9 +282,9 @@ class SparkFactory:
     def _collector_chosen(self, conf: Mapping[str, str]) -> bool:
         """Whether the environment or `conf` already picks the JVM's garbage collector (the
         local profile then adds none)."""
-        sources = [self._environ.get(name, "") for name in JVM_OPTION_VARIABLES]
-        sources.append(conf.get("spark.driver.defaultJavaOptions", ""))
-        return any(COLLECTOR_OPTION.search(text) for text in sources)
+        return collector_in_environment(self._environ) or bool(
+            COLLECTOR_OPTION.search(conf.get("spark.driver.defaultJavaOptions", ""))
+        )
 
     def launch_options(self) -> list[str]:
         """spark-submit's options for the settings of `session_conf` that only the JVM's launch
@@ -346,7 +356,7 @@ class SparkFactory:
         if active is None and self.profile == "local":
             try:
                 check_java()
-                jar_paths = jar_registry.jar_paths(self.jars_dir, self.required_jars())
+                jar_paths = self.required_jar_paths()
             except (JavaError, jar_registry.JarResolutionError) as error:
                 raise SparkSetupError(str(error)) from error
         conf = self.session_conf(

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.spark.factory import COLLECTOR_OPTION
+from lib.spark.factory import COLLECTOR_OPTION, SparkFactory
 from lib.storage import file_uri
 from tooling.bench import PROJECT_ROOT, BenchError
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
@@ -141,22 +141,14 @@ class JobRunner:
         return stage_table(jobs_between(self.events, *self.last_window), seconds)
 
 
-def run_factory(source: str, target: str, fmt: str = "parquet") -> Any:
+def run_factory(source: str, target: str, fmt: str = "parquet") -> SparkFactory:
     """The local profile's SparkFactory narrowed to a run of the job over these URIs
     (SparkFactory.for_run): the jars it loads and the options its launch takes."""
     from jobs.xetra.job import XetraSettings
     from lib.config import load_config
-    from lib.spark import SparkFactory
 
     factory = SparkFactory.from_config(load_config("local", "xetra", XetraSettings))
     return factory.for_run([source, target], fmt)
-
-
-def factory_jars(factory: Any) -> list[Path]:
-    """The jars a run with this factory loads, as a scheduler would pass them with --jars."""
-    from lib.spark.jars import jar_paths
-
-    return jar_paths(factory.jars_dir, factory.required_jars())
 
 
 def cold_run(
@@ -167,7 +159,7 @@ def cold_run(
     profile's launch options (driver memory and JVM options: SparkFactory.launch_options);
     `java_options` go after the profile's JVM options."""
     factory = run_factory(file_uri(data), file_uri(target))
-    jars = factory_jars(factory)
+    jars = factory.required_jar_paths()
     launch = with_java_options(factory.launch_options(), java_options)
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}

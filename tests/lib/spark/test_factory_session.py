@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lib.spark import SparkFactory
-from lib.spark.factory import COLLECTOR_OPTION, JVM_OPTION_VARIABLES
+from lib.spark.factory import JVM_OPTION_VARIABLES, collector_in_environment
 
 pytestmark = pytest.mark.spark
 
@@ -26,7 +26,7 @@ def test_session_is_utc_with_few_partitions_and_no_ui(spark):
 
 
 def test_the_local_session_jvm_runs_the_parallel_collector(spark):
-    if any(COLLECTOR_OPTION.search(os.environ.get(name, "")) for name in JVM_OPTION_VARIABLES):
+    if collector_in_environment(os.environ):
         pytest.skip("this environment picks the JVM's collector itself")
     management = spark.sparkContext._jvm.java.lang.management.ManagementFactory
     collectors = {bean.getName() for bean in management.getGarbageCollectorMXBeans()}
@@ -101,14 +101,15 @@ spark.stop()
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def run_probe(tmp_path, command, extra_env=None):
+def run_probe(tmp_path, launcher, argument, extra_env=None):
+    """PROBE's output, run by `launcher` (python, or spark-submit and its options) with
+    `argument` ("s3a": the local profile as it is; "file": narrowed to a file:// run)."""
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
     env = {k: v for k, v in os.environ.items() if k not in ("SPARK_HOME", *JVM_OPTION_VARIABLES)}
     env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(ROOT), **(extra_env or {})}
-    result = subprocess.run([command[0], *command[1:-1], str(script), *command[-1:]],
-                            capture_output=True, text=True, env=env, timeout=300,
-                            check=False)  # fmt: skip
+    result = subprocess.run([*launcher, str(script), argument], capture_output=True, text=True,
+                            env=env, timeout=300, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -119,11 +120,11 @@ def test_spark_submit_with_the_launch_options_starts_the_jvm_the_profile_asks_fo
     (without them it runs with spark-submit's defaults, whatever the session's conf says)."""
     options = SparkFactory(master="local[1]", driver_memory="1500m", environ={}).launch_options()
     submit = [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]"]
-    launched = run_probe(tmp_path, [*submit, *options, "file"])
+    launched = run_probe(tmp_path, [*submit, *options], "file")
     assert "COLLECTORS ['PS MarkSweep', 'PS Scavenge']" in launched
     assert 1200 < int(launched.split("MAX_HEAP_MB ")[1].split()[0]) <= 1500  # -Xmx1500m
 
-    bare = run_probe(tmp_path, [*submit, "file"])
+    bare = run_probe(tmp_path, submit, "file")
     assert "COLLECTORS ['G1 Old Generation', 'G1 Young Generation']" in bare
 
 
@@ -132,6 +133,6 @@ def test_a_collector_chosen_in_the_environment_keeps_the_jvm_startable(tmp_path)
     nothing else picks one (here JAVA_TOOL_OPTIONS, which every `java` reads); the rest of
     the profile (S3A, its jars and committers) stays."""
     environ = {"JAVA_TOOL_OPTIONS": "-XX:+UseSerialGC"}
-    probed = run_probe(tmp_path, [sys.executable, "s3a"], environ)
+    probed = run_probe(tmp_path, [sys.executable], "s3a", environ)
     assert "COLLECTORS ['Copy', 'MarkSweepCompact']" in probed
     assert "S3A org.apache.hadoop.fs.s3a.S3AFileSystem" in probed

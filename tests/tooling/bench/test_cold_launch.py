@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from lib.spark.factory import COLLECTOR_OPTION, JVM_OPTION_VARIABLES
+from lib.spark.factory import collector_in_environment
 from tooling.bench.xetra import run_factory, with_java_options
 
 
 def test_a_cold_run_launches_with_the_local_profiles_driver_options(tmp_path):
-    if any(COLLECTOR_OPTION.search(os.environ.get(name, "")) for name in JVM_OPTION_VARIABLES):
+    if collector_in_environment(os.environ):
         pytest.skip("this environment picks the JVM's collector itself")
     launch = run_factory(tmp_path.as_uri(), (tmp_path / "out").as_uri()).launch_options()
     assert launch == ["--driver-memory", "2g", "--driver-java-options", "-XX:+UseParallelGC"]
