@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
-from lib.redact import REDACTED, Redactor, is_secret_key, redact_mapping
+from lib.redact import Redactor, redact_mapping
 from lib.spark import jars as jar_registry
 from lib.spark.delta import DELTA_CATALOG, DELTA_EXTENSION, DELTA_SPARK_CONF
 from lib.spark.java import JavaError, check_java
@@ -93,29 +93,17 @@ def _conf_value(value: ConfScalar) -> str:
     return str(value)
 
 
-# a JVM system property in an option string: -Dname=value, the value quoted or up to a space
-JVM_PROPERTY = re.compile(r"""(-D([^=\s"']+)=)("[^"]*"|'[^']*'|\S+)""")
-
-
 def collector_in_environment(environ: Mapping[str, str]) -> bool:
     """Whether the environment a driver JVM starts in already picks its garbage collector."""
     return any(COLLECTOR_OPTION.search(environ.get(name, "")) for name in JVM_OPTION_VARIABLES)
 
 
-def _blank_secret_property(match: re.Match[str]) -> str:
-    return match.group(1) + REDACTED if is_secret_key(match.group(2)) else match.group(0)
-
-
 def logged_conf(conf: Mapping[str, str]) -> dict[str, str]:
-    """`conf` as it may be logged: secret-named keys blanked; in each value, a JVM system
-    property with a secret-looking name (``-Dtrust.password=…`` inside
-    ``spark.driver.extraJavaOptions``) blanked whole, quoted or not, then the redactor's text
-    rules."""
+    """`conf` as it may be logged: secret-named keys blanked, and every value scrubbed as text
+    (a ``-Dtrust.password=…`` inside ``spark.driver.extraJavaOptions`` goes whole, quoted or
+    not: lib.redact's key=value rule)."""
     redactor = Redactor()
-    return {
-        key: redactor.text(JVM_PROPERTY.sub(_blank_secret_property, value))
-        for key, value in redact_mapping(conf).items()
-    }
+    return {key: redactor.text(value) for key, value in redact_mapping(conf).items()}
 
 
 def _holds(key: str, current: str | None, wanted: str) -> bool:

@@ -306,6 +306,8 @@ def test_unknown_environment():
         "spark: {conf: {spark.x.auth: 'Bearer abcdefghij123'}}",
         "spark: {conf: {spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net: abc}}",
         "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
+        "spark: {conf: {spark.jdbc.db_pass: hunter2}}",
+        "spark: {conf: {spark.x.auth: s3cr3t}}",
     ],
 )
 def test_secrets_are_never_values(tmp_path, overlay):
@@ -322,7 +324,9 @@ def test_urls_without_secrets_and_non_secret_numbers_are_accepted(tmp_path):
         base=MINIMAL_BASE,
         prod="""
             aws: {endpoint_url: 'http://user@127.0.0.1:5000/?region=eu-west-1&page=2'}
-            spark: {conf: {spark.x.keys: 3, spark.redaction.regex: '(?i)secret|token'}}
+            spark: {conf: {spark.x.keys: 3, spark.redaction.regex: '(?i)secret|token',
+                           spark.hadoop.fs.azure.account.auth.type: OAuth,
+                           spark.x.passenger.count: 3, spark.x.author: jane}}
         """,
     )
     config = load_config("prod", conf_dir=tmp_path, environ={})

@@ -124,6 +124,26 @@ SECRETS = {
     "passphrase: correct-horse": "correct-horse",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----": "MIIEpAIB",
     "cut short: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq": "MIIEvQIBADANBgkq",
+    # a quoted value runs to its closing quote, an unquoted one to the next space
+    'password="correct horse, battery" user=x': "battery",
+    "{'api_key': 'k-1 k-2'}": "k-2",
+    '{"token": "ab\\"cd ef"}': "cd ef",
+    'db_password="unclosed secret tail': "secret tail",
+    "-Dtrust.password=part1,part2 -Xss4m": "part2",
+    "jdbc:postgresql://h/db?user=u&password=p@ss;w0rd&ssl=1": "w0rd",
+    # short words of their own
+    "db_pass=hunter2xyz": "hunter2xyz",
+    "auth: s3cr3t-value": "s3cr3t-value",
+    "x-auth=s3cr3t-value": "s3cr3t-value",
+    "creds=user:s3cr3t": "s3cr3t",
+    "Cookie: session=abcdef123456": "abcdef123456",
+    "db_pw=hunter2xyz": "hunter2xyz",
+    "jwt: abc.def.ghi-1234": "abc.def.ghi-1234",
+    # tokens of a known shape, wherever they stand
+    "cloning with ghp_" + "a1B2" * 9 + " now": "a1B2a1B2a1B2",
+    "fine-grained github_pat_11ABCDEFG0123456789_abcdefghijKLMN": "11ABCDEFG0123456789",
+    "slack xoxb-1234567890-abcdefABCDEF said": "1234567890-abcdef",
+    "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig-nature_1 back": "eyJzdWIiOiIxMjM0In0",
 }
 
 
@@ -133,6 +153,12 @@ SECRETS = {
         "NoCredentialsError: Unable to locate credentials",
         "TokenRefreshWarning: retrying",
         "fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider",
+        # words that only contain a short secret word
+        "passenger=3 bypass=1 compass: north",
+        "author: Jane credit=5 oauth_flow=pkce",
+        "auth_type=iam auth.method: sso fs.azure.account.auth.type=OAuth",
+        "spark.authenticate=true",
+        "commit 0123456789abcdef0123456789abcdef01234567 through the high gh_pages",
     ],
 )
 def test_error_types_and_class_names_are_not_taken_for_secrets(text):
@@ -140,6 +166,23 @@ def test_error_types_and_class_names_are_not_taken_for_secrets(text):
     from lib.redact import Redactor
 
     assert Redactor().text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ('password="a b, c" user=x', 'password="*****" user=x'),
+        ("{'token': 'a b'}, kept", "{'token': '*****'}, kept"),
+        ('"api_key": "k\\"q", "name": "n"', '"api_key": "*****", "name": "n"'),
+        ("secret='open to the end\nnext line", "secret='*****\nnext line"),
+        ("-Dx.password=a,b -Dname=kept", "-Dx.password=***** -Dname=kept"),
+        ("pass=p;w&rd next", "pass=***** next"),
+    ],
+)
+def test_a_secret_value_goes_whole_and_its_quotes_stay(text, redacted):
+    from lib.redact import Redactor
+
+    assert Redactor().text(text) == redacted
 
 
 @pytest.mark.parametrize(("text", "secret"), list(SECRETS.items()))
@@ -356,6 +399,9 @@ def test_redaction_takes_linear_time_on_long_runs_of_secret_words():
     log.info("secret_" * 5000 + "=value")
     log.info("-----BEGIN " + "A " * 20000 + "PRIVATE KEY" * 3000)  # headers that never close
     log.info("-----BEGIN PRIVATE KEY-----" * 3000)  # blocks that never end
+    log.info('token="' + "\\\\a" * 20000)  # a quoted value of escapes that never closes
+    log.info("a=" * 30000 + "password=" * 30000)  # pairs whose value is the next pair
+    log.info('pass="x" ' * 20000)  # many secrets
     assert time.perf_counter() - started < 2.0
 
 

@@ -25,7 +25,7 @@ def redacted_the_long_way(text: str, masked: tuple[str, ...] = ()) -> str:
     for value in sorted(masked, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     for rule in _RULES:
-        text = rule.pattern.sub(rule.replacement, text)
+        text, _ = rule.apply(text)
     return text
 
 
@@ -44,7 +44,10 @@ FRAGMENTS = [
     "=", ":", " = ", ": ", '"', "'", " ", "  ", "\t", "\n", ",", ";", "&", "}", "{", "abc12345",
     "hunter2-long", "x", "xxxxxxxxxx", "é", "€", "日本", "\udcff", ".", "-", "_", "0123",
     "pwd", "PWD", "passphrase", "-----BEGIN ", "PRIVATE KEY-----", "RSA ", "-----END ",
-    "private key", "MIIEvQIBADANBgkq",
+    "private key", "MIIEvQIBADANBgkq", "pass", "PASS", "pa\u017f\u017f", "auth", "AUTH",
+    "auth_type", "author", "creds", "cred", "cookie", "Cookies", "jwt", "pw", "PW", "passenger",
+    "ghp_", "gho_", "github_pat_", "a1B2c3D4e5F6g7H8i9J0", "xoxb-", "xapp-", "eyJ", "eyJhbGciOi",
+    "\\", '\\"',
 ]  # fmt: skip
 
 
@@ -65,6 +68,12 @@ def corpus(count: int, seed: int = 15) -> list[str]:
         "to\u212aen=abc123456",
         "ba\u017fic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
         "00000000 " + "x" * 191,
+        "token: 'a b, c' user=x",
+        'db_pass="x \\" y" then',
+        "url=jdbc:x://h/db?user=u&password=p;w&x=1",
+        "ghp_" + "a1B2" * 9,
+        "xoxb-1234567890-abcdef",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig",
         "",
     ]
     for _ in range(count):

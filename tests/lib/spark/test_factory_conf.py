@@ -145,8 +145,8 @@ def test_the_logged_conf_redacts_secret_keys_and_secrets_inside_values():
         }
     )
     assert logged == {
-        "spark.driver.extraJavaOptions": "-Ddb.password=***** -Dapi.token=***** "
-        "-Dpassword=***** -Dfoo.secret.key=***** -Dname=kept -Xss4m",
+        "spark.driver.extraJavaOptions": '-Ddb.password="*****" -Dapi.token=***** '
+        "-Dpassword=***** -Dfoo.secret.key='*****' -Dname=kept -Xss4m",
         "spark.hadoop.fs.s3a.secret.key": "*****",
         "spark.app.name": "job",
     }
