@@ -102,7 +102,6 @@ from lib.logging.base import (
     BaseLogger,
     JsonFormatter,
     PerProcess,
-    record_to_format,
     utf8_safe,
     warn_stderr,
 )
@@ -632,8 +631,7 @@ class CloudwatchLogs(BaseLogger):
         try:
             if self._pid != _ThisProcess.pid:
                 self._start_process_state()  # a forked child: start empty, never re-send
-            line = self.format(record_to_format(record, self.redactor, self.formatter))
-            self._enqueue(line, int(record.created * 1000))
+            self._enqueue(self._redacted_line(record), int(record.created * 1000))
         except Exception as error:
             self._count_failure(error)
 

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 
 import boto3
 import pytest
 
-from lib.logging.base import record_to_format, redact_record
+from lib.logging.base import (
+    FIELDS_ATTR,
+    REDACTED_ATTR,
+    BaseLogger,
+    JsonFormatter,
+    record_to_format,
+    redact_record,
+)
 from lib.logging.cloudwatch import EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES, CloudwatchLogs
 from lib.redact import _RULES, REDACTED, Redactor
 from tests.lib.logging import GROUP, in_threads
@@ -137,6 +145,89 @@ def test_only_an_unchanged_plain_message_skips_the_copy():
         assert record_to_format(other, redactor, formatter) is not other
     with_args_in_format = logging.Formatter("%(message)s %(args)s")
     assert record_to_format(plain, redactor, with_args_in_format) is not plain
+
+
+class _Lines(BaseLogger):
+    def make_handler(self, message: str) -> None:
+        pass
+
+
+class _MessageFormatter(logging.Formatter):
+    """A subclass may read or write anything: never the shortcut."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "sub:" + super().format(record)
+
+
+@pytest.mark.parametrize(
+    "make_formatter",
+    [
+        lambda: logging.Formatter("%(message)s"),
+        lambda: logging.Formatter("%(message)s", defaults={"message": "a default"}),
+        lambda: logging.Formatter("{message}", style="{"),
+        lambda: logging.Formatter("%(levelname)s %(message)s"),
+        lambda: _MessageFormatter("%(message)s"),
+        JsonFormatter,
+        lambda: None,  # Handler.format's default formatter
+    ],
+    ids=["message", "defaults", "brace", "level", "subclass", "json", "none"],
+)
+def test_a_sinks_line_is_the_redacted_records_formatted_line(make_formatter):
+    """BaseLogger._redacted_line (a formatter of the message alone: the message redacted, no
+    formatter call) makes, for every kind of record, the line of the long way: the record's
+    redacted copy (record_to_format), formatted; and leaves `message` set as formatting would."""
+    logger = logging.Logger("per-call")
+    try:
+        raise ValueError("password=hunter2")
+    except ValueError:
+        error = sys.exc_info()
+    calls = [
+        ("plain text, nothing secret", (), {}),
+        ("password=hunter2 and 'token': 'a b'", (), {}),
+        ("the mask hunter2-long", (), {}),
+        ("user %s", ("password=hunter2",), {}),
+        ("rows %d", (3,), {}),
+        ("failed", (), {"exc_info": error}),
+        ("with a stack", (), {"stack_info": True}),
+        ("a record formatted elsewhere", (), {"exc_text": "Traceback: password=hunter2"}),
+        ("fields", (), {"extra": {FIELDS_ATTR: {"token": "t-123456"}}}),
+        ("already redacted password=*****", (), {"extra": {REDACTED_ATTR: True}}),
+    ]
+    for message, args, options in calls:
+        for masked in (False, True):
+            formatter = make_formatter()
+            if masked and formatter is not None:  # a formatter may carry its own redactor
+                formatter.redactor = Redactor(("hunter2-long",))
+            made = [
+                logger.makeRecord(
+                    "per-call", logging.INFO, "f.py", 1, message, args,
+                    options.get("exc_info"), extra=options.get("extra"),
+                    sinfo="Stack (most recent call last):" if options.get("stack_info") else None,
+                )
+                for _ in range(2)
+            ]  # fmt: skip
+            made[1].created, made[1].msecs = made[0].created, made[0].msecs
+            for record in made:
+                record.exc_text = options.get("exc_text")
+            sink = _Lines()
+            sink.formatter = formatter  # None too: Handler.format's default
+            expected = sink.format(record_to_format(made[0], sink.redactor, sink.formatter))
+            assert sink._redacted_line(made[1]) == expected, (message, formatter)
+            assert made[1].__dict__.get("message") == made[0].__dict__.get("message")
+            assert "password=hunter2" not in expected
+            if masked and formatter is not None:
+                assert "hunter2-long" not in expected
+
+
+class _ShoutingRecord(logging.LogRecord):
+    def getMessage(self) -> str:  # a subclass may build its message otherwise
+        return super().getMessage().upper()
+
+
+def test_a_log_record_subclass_is_formatted_the_long_way():
+    sink = _Lines(formatter=logging.Formatter("%(message)s"))
+    record = _ShoutingRecord("per-call", logging.INFO, "f.py", 1, "quiet", (), None)
+    assert sink._redacted_line(record) == "QUIET"
 
 
 @pytest.fixture
