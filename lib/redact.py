@@ -13,9 +13,7 @@ REDACTED = "*****"
 # and key=value pairs in text) and the config's refusal of secrets written as values. Matches
 # Spark's own spark.redaction.regex and more; `credentials.provider` names a class, not a secret.
 # Each word with the literal every match of it holds (in lower case): Redactor.text skips the
-# key=value rule for a text that holds none of them. The short words count only as words of
-# their own (`db_pass`, `x-auth`, `creds`; not `passenger`, `author`, `credit`), and `auth`
-# not when it names a kind (`auth_type`, `auth.method`).
+# key=value rule for a text that holds none of them. These count anywhere in a key, in any case.
 _NAME_WORDS = (
     ("secret", "secret"),
     ("password", "password"),
@@ -32,18 +30,42 @@ _NAME_WORDS = (
     ("authorization", "authorization"),
     ("signature", "signature"),
     ("webhook", "webhook"),
-    (r"(?<![a-z])pass(?![a-z])", "pass"),
-    (r"(?<![a-z])pw(?![a-z])", "pw"),
-    (r"(?<![a-z])auth(?![a-z]|[._-]?(?:type|method|mode|scheme|provider))", "auth"),
-    (r"(?<![a-z])creds?(?![a-z])", "cred"),
-    (r"(?<![a-z])cookies?(?![a-z])", "cookie"),
-    (r"(?<![a-z])jwt(?![a-z])", "jwt"),
 )
-SENSITIVE_NAME_WORDS = "|".join(word for word, _ in _NAME_WORDS)
-SECRET_KEY_PATTERN = re.compile(f"(?i)({SENSITIVE_NAME_WORDS})")
+# Short words, which are also parts of other words and names: they count only as the last word
+# of a key (`db_pass`, `DB_PASS`, `x-auth`, `dbPass`, `basicAuth`, `-Dpass`, `Cookie`, `creds`),
+# not inside another word (`passenger`, `author`, `oauth`, `credit`, `DBPASS`) nor before one
+# (`auth.user`, `auth_type`, `cookie.domain`, `pass_count`, `jwt.issuer`). A word starts after
+# a character that is no letter, at a capital after a small letter (camelCase), or after the
+# `-D` of a JVM system property.
+_SHORT_WORDS = (
+    ("pass", ""),
+    ("pw", ""),
+    ("auth", ""),
+    ("cred", "s?"),
+    ("cookie", "s?"),
+    ("jwt", ""),
+)
+_WORD_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=(?<![\w.-])-D))"
+_LAST_WORD_END = r"(?=[^A-Za-z]*$)"
+SENSITIVE_NAME_WORDS = "|".join(
+    [f"(?i:{word})" for word, _ in _NAME_WORDS]
+    + [f"{_WORD_START}(?i:{word}{plural}){_LAST_WORD_END}" for word, plural in _SHORT_WORDS]
+)
+SECRET_KEY_PATTERN = re.compile(SENSITIVE_NAME_WORDS)
+_KEY_LITERALS = tuple(literal for _, literal in _NAME_WORDS) + tuple(w for w, _ in _SHORT_WORDS)
 
 
 def is_secret_key(key: str) -> bool:
+    if len(key) <= _CACHED_KEY_LENGTH:
+        return _is_secret_short_key(key)
+    return bool(SECRET_KEY_PATTERN.search(key))
+
+
+_CACHED_KEY_LENGTH = 100  # a cache of 4,096 keys this long holds at most 400 KB
+
+
+@functools.lru_cache(maxsize=4096)  # the same field, context and conf keys, record after record
+def _is_secret_short_key(key: str) -> bool:
     return bool(SECRET_KEY_PATTERN.search(key))
 
 
@@ -60,53 +82,114 @@ def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return redacted
 
 
-# a key and its separator, for any key=value / "key": "value" pair: _redact_pairs decides
+# a key and its separator, for any key=value / "key": "value" / key => value / key -> value
+# (Scala's Map) pair, quotes escaped too (JSON inside a JSON string): _redact_pairs decides
 # whether the key names a secret. One run of key characters per start (no nested stars):
 # linear time on any input.
-_PAIR = re.compile(r"(?<![\w.-])([\"']?)([\w.-]+)([\"']?\s*[:=]\s*)")
-# a secret's value: a quoted one runs to its closing quote (backslash escapes kept inside; an
-# unclosed one to the end of the line), so a secret with spaces or commas goes whole; an
-# unquoted one runs to the next space or quote, so `-Dtrust.password=a,b` and `password=p;w&rd`
-# go whole too (what follows the secret in the same word, `&user=x`, goes with it: more is
-# blanked, never less)
-_VALUE = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?|[^\"'\s]+")
+_PAIR = re.compile(r"(?<![\w.-])(\\?[\"']?)([\w.-]+)(\\?[\"']?\s*(?:[:=]>?|->)\s*)")
 _EXCEPTION_TYPE = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)")
+_SOURCE_FILE_SUFFIXES = frozenset({"java", "scala", "py", "kt"})
+# A secret's value goes whole:
+# - quoted (also with escaped quotes, \"...\"): to its closing quote, backslash escapes kept
+#   inside (an unclosed one to the end of the line), so a secret with spaces or commas goes;
+# - a tuple, list or mapping (`auth=('etl', 'pw')`, `"creds": [...]`): to its closing bracket,
+#   quotes honoured, brackets counted (to the end of the line at most);
+# - an HTTP cookie header's (`Cookie: a=1; sid=...`): to the end of the line;
+# - anything else: to the next white space, so `-Dtrust.password=a,b`, `password=p;w&rd` and
+#   `pa"ss` go whole (what follows the secret in the same word, `&user=x`, goes with it: more
+#   is blanked, never less).
+_QUOTED_VALUES = {
+    '"': re.compile(r'"(?:[^"\\\n]|\\.)*"?'),
+    "'": re.compile(r"'(?:[^'\\\n]|\\.)*'?"),
+}
+_ESCAPED_QUOTED_VALUE = re.compile(r"""\\(["'])(?:(?!\\\1)[^\n])*(?:\\\1)?""")
+_BRACKET_TOKENS = re.compile(
+    r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|[()\[\]{}\n]|[^'"()\[\]{}\n]+"""
+)
+_UNQUOTED_VALUE = re.compile(r"\S+")
+_CLOSERS = {'"': '"', "'": "'", "(": ")", "[": "]", "{": "}"}
+_HEADER_KEYS = frozenset({"cookie", "set-cookie", "cookies"})
 
 
 def _names_secret(pair: re.Match[str]) -> bool:
     key, separator = pair.group(2), pair.group(3)
-    if not SECRET_KEY_PATTERN.search(key):
+    if not is_secret_key(key):
         return False
-    # "NoCredentialsError: <message>": a type, then its text
-    return not (separator.lstrip("\"'").startswith(":") and _EXCEPTION_TYPE.fullmatch(key))
+    if not separator.lstrip("\\\"'").startswith(":"):
+        return True
+    # "NoCredentialsError: <message>", "org.apache...NoAuthWithAWSException: ...": a type, then
+    # its text; "(AssumedRoleCredentialProvider.java:123)": a stack frame's file and line
+    last = key.rpartition(".")[2]
+    return not (_EXCEPTION_TYPE.fullmatch(last) or last in _SOURCE_FILE_SUFFIXES)
+
+
+def _value_end(text: str, start: int, key: str) -> int:
+    """Where the value of the secret named `key` that starts at `start` ends (see above)."""
+    if start >= len(text):
+        return start
+    if key.lower() in _HEADER_KEYS:
+        newline = text.find("\n", start)
+        return len(text) if newline < 0 else newline
+    first = text[start]
+    if first in _QUOTED_VALUES:
+        return _QUOTED_VALUES[first].match(text, start).end()  # type: ignore[union-attr]
+    if first == "\\" and text[start + 1 : start + 2] in ('"', "'"):
+        return _ESCAPED_QUOTED_VALUE.match(text, start).end()  # type: ignore[union-attr]
+    if first in "([{":
+        depth = 0
+        for token in _BRACKET_TOKENS.finditer(text, start):
+            bracket = token.group()
+            if bracket == "\n":
+                return token.start()
+            if bracket in ("(", "[", "{"):
+                depth += 1
+            elif bracket in (")", "]", "}"):
+                depth -= 1
+                if depth == 0:
+                    return token.end()
+        return len(text)
+    value = _UNQUOTED_VALUE.match(text, start)
+    return value.end() if value else start
+
+
+def _blank(value: str) -> str:
+    """`value` blanked, its quotes or brackets kept (when it has both ends)."""
+    escaped = value[:1] == "\\"  # \"...\": quotes escaped inside a JSON string
+    opening = value[: 2 if escaped else 1]
+    closing = _CLOSERS.get(opening[-1:])
+    if closing is None or (escaped and closing not in "\"'"):
+        return REDACTED
+    closing = "\\" + closing if escaped else closing
+    if len(value) >= len(opening) + len(closing) and value.endswith(closing):
+        return f"{opening}{REDACTED}{closing}"
+    return f"{opening}{REDACTED}"
 
 
 def _redact_pairs(text: str) -> tuple[str, int]:
-    """`text` with the value of every pair whose key names a secret blanked (its quotes kept),
-    and the number blanked. The search goes on right after each pair's separator, so a value
-    that is not a secret is still searched (`url=jdbc:x://h/db?user=u&password=p`)."""
+    """`text` with the value of every pair whose key names a secret blanked, and the number
+    blanked. Every pair is looked at, the search going on right after each separator, so a
+    value that is not a secret is still searched (`url=jdbc:x://h/db?user=u&password=p`); a
+    pair inside a value just blanked is skipped. Only a secret's value is read to its end
+    (reading every value to its end would take time n² on `a=a=a=...`)."""
     pieces: list[str] = []
-    done = position = 0
-    while (pair := _PAIR.search(text, position)) is not None:
-        position = pair.end()
-        if not _names_secret(pair):
-            continue  # its value is not read: read to its end each time, that would be O(n²)
-        value = _VALUE.match(text, position)
-        if value is None:
+    done = 0
+    for pair in _PAIR.finditer(text):
+        if pair.start() < done or not _names_secret(pair):
             continue
-        found = value.group()
-        quote = found[0] if found[0] in "\"'" else ""
-        closing = quote if len(found) > 1 and found.endswith(quote) else ""
-        pieces += [text[done:position], quote, REDACTED, closing]
-        done = position = value.end()
+        start = pair.end()
+        end = _value_end(text, start, pair.group(2))
+        if end <= start:
+            continue
+        pieces += [text[done:start], _blank(text[start:end])]
+        done = end
     if not pieces:
         return text, 0
     pieces.append(text[done:])
-    return "".join(pieces), len(pieces) // 4
+    return "".join(pieces), len(pieces) // 2
 
 
 # characters a rule may need: every match of a rule with marks holds at least one of its marks
-_MARK_CHARACTERS = ":=_-."
+_MARK_CHARACTERS = ":=_-.>"
 
 
 def _marks_in(text: str) -> int:
@@ -117,6 +200,7 @@ def _marks_in(text: str) -> int:
         | ("_" in text) << 2
         | ("-" in text) << 3
         | ("." in text) << 4
+        | (">" in text) << 5
     )
 
 
@@ -158,7 +242,7 @@ def _replacing(pattern: re.Pattern[str], replacement: str) -> Callable[[str], tu
 _RULES = (
     # key=value / "key": "value" pairs whose key names a secret (a pair is redacted only when
     # its key matches SECRET_KEY_PATTERN: it holds the literal of one of its words)
-    _rule(_redact_pairs, tuple(literal for _, literal in _NAME_WORDS), ":="),
+    _rule(_redact_pairs, _KEY_LITERALS, ":=>"),
     # Authorization headers and bearer/basic credentials
     _rule(
         _replacing(
@@ -188,19 +272,27 @@ _RULES = (
     ),
     # AWS access key ids
     _rule(_replacing(re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED), ("akia", "asia"), ""),
-    # tokens of a known shape: GitHub (ghp_ and its kin, github_pat_), Slack (xoxb-, xoxp-, ...,
-    # xapp-), JSON Web Tokens (a header and a payload, each base64url JSON: "eyJ")
+    # tokens of a known shape: GitHub (ghp_ and its kin, github_pat_), Slack (xoxb-, xoxp-,
+    # xoxe.xoxp-, ..., xapp-), JSON Web Tokens (a header and a payload, each base64url JSON:
+    # "eyJ"). A Slack token or a JWT starts a run of its characters: one start per run, so
+    # `xoxb-xoxb-...` and `eyJ-eyJ-...` take linear time
     _rule(
         _replacing(re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{22,})"), REDACTED),
-        ("gh", "github_pat_"),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
         "_",
     ),
     _rule(
-        _replacing(re.compile(r"\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}"), REDACTED),
+        _replacing(
+            re.compile(r"(?<![\w.-])(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,}"), REDACTED
+        ),
         ("xox", "xapp"),
         "-",
     ),
-    _rule(_replacing(re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*"), REDACTED), ("eyj",), "."),
+    _rule(
+        _replacing(re.compile(r"(?<![\w-])eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*"), REDACTED),
+        ("eyj",),
+        ".",
+    ),
     # Slack webhooks, URL user:password@
     _rule(
         _replacing(
@@ -212,7 +304,10 @@ _RULES = (
     ),
     _rule(
         _replacing(
-            re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"
+            # the scheme starts a run of its characters: one start per run (linear time on
+            # `a.a.a...://`); the user may be empty (`redis://:password@host`)
+            re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"),
+            r"\1" + REDACTED + "@",
         ),
         ("://",),
         ":",

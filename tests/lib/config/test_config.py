@@ -308,6 +308,7 @@ def test_unknown_environment():
         "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
         "spark: {conf: {spark.jdbc.db_pass: hunter2}}",
         "spark: {conf: {spark.x.auth: s3cr3t}}",
+        "spark: {conf: {spark.x.dbPass: s3cr3t}}",
     ],
 )
 def test_secrets_are_never_values(tmp_path, overlay):
@@ -326,7 +327,10 @@ def test_urls_without_secrets_and_non_secret_numbers_are_accepted(tmp_path):
             aws: {endpoint_url: 'http://user@127.0.0.1:5000/?region=eu-west-1&page=2'}
             spark: {conf: {spark.x.keys: 3, spark.redaction.regex: '(?i)secret|token',
                            spark.hadoop.fs.azure.account.auth.type: OAuth,
-                           spark.x.passenger.count: 3, spark.x.author: jane}}
+                           spark.x.passenger.count: 3, spark.x.author: jane,
+                           spark.cassandra.auth.username: etl, spark.x.jwt.issuer: x,
+                           spark.hadoop.hadoop.http.authentication.cookie.domain: x.com,
+                           spark.x.creds.file: /etc/c.json, spark.x.pass_count: 3}}
         """,
     )
     config = load_config("prod", conf_dir=tmp_path, environ={})

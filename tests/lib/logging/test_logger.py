@@ -144,6 +144,25 @@ SECRETS = {
     "fine-grained github_pat_11ABCDEFG0123456789_abcdefghijKLMN": "11ABCDEFG0123456789",
     "slack xoxb-1234567890-abcdefABCDEF said": "1234567890-abcdef",
     "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig-nature_1 back": "eyJzdWIiOiIxMjM0In0",
+    # a review's finds: JVM properties and camelCase, tuples and mappings, cookie headers,
+    # escaped quotes, quotes inside a value, Scala's Map, refresh tokens, an empty URL user
+    "-Dpass=hunter2xyz -Dauth=s3cr3t-value": "hunter2xyz",
+    "-Djwt=s3cr3t-value -Dcreds=x": "s3cr3t-value",
+    "dbPass=hunter2xyz basicAuth=dXNlcjpwYXNz": "dXNlcjpwYXNz",
+    "sessionCookie=abc123secret myCreds=u:p": "abc123secret",
+    "requests.get(url, auth=('etl', 'hunter2xyz'))": "hunter2xyz",
+    '"creds": ["etl", "s3cr3t-value"]': "s3cr3t-value",
+    "cookies={'sessionid': 'abc123secret'}": "abc123secret",
+    "Cookie: theme=dark; sessionid=abc123secret; csrftoken=zzz": "abc123secret",
+    "Set-Cookie: sid=abc123secret; Path=/; HttpOnly": "abc123secret",
+    '{"error": "invalid request: token=\\"abc123 def\\""}': "def",
+    '{"body": "{\\"password\\": \\"hunter2xyz\\"}"}': "hunter2xyz",
+    '-Ddb.password=pa"ss-word -Dname=kept': "ss-word",
+    "Map(user -> u, password -> hunter2xyz)": "hunter2xyz",
+    "password => hunter2xyz": "hunter2xyz",
+    "xoxe-1-My0xLTEyMzQ1Njc4OTAtYWJjZGVm": "My0xLTEyMzQ1Njc4OTAtYWJjZGVm",
+    "xoxc-1234567890-abcdef and xoxe.xoxp-1-abcdefghijkl": "abcdefghijkl",
+    "redis://:s3cr3t-value@cache:6379/0": "s3cr3t-value",
 }
 
 
@@ -159,6 +178,14 @@ SECRETS = {
         "auth_type=iam auth.method: sso fs.azure.account.auth.type=OAuth",
         "spark.authenticate=true",
         "commit 0123456789abcdef0123456789abcdef01234567 through the high gh_pages",
+        # short words before another word, or inside one
+        "spark.cassandra.auth.username=etl es.net.http.auth.user=elastic",
+        "hadoop.http.authentication.cookie.domain=example.com jwt.issuer=x pass_count=3",
+        "spark.hadoop.hadoop.security.auth_to_local=RULE:[1:$1@$0]",
+        "DBPASS=3 oauth=pkce authType=iam",
+        # dotted exception types, stack frames
+        "Caused by: org.apache.hadoop.fs.s3a.auth.NoAuthWithAWSException: No AWS Credentials",
+        "at a.AssumedRoleCredentialProvider.<init>(AssumedRoleCredentialProvider.java:123)",
     ],
 )
 def test_error_types_and_class_names_are_not_taken_for_secrets(text):
@@ -177,6 +204,11 @@ def test_error_types_and_class_names_are_not_taken_for_secrets(text):
         ("secret='open to the end\nnext line", "secret='*****\nnext line"),
         ("-Dx.password=a,b -Dname=kept", "-Dx.password=***** -Dname=kept"),
         ("pass=p;w&rd next", "pass=***** next"),
+        ("auth=('etl', 'pw') next", "auth=(*****) next"),
+        ('"creds": ["a", "b"], "n": 1', '"creds": [*****], "n": 1'),
+        ("Cookie: a=1; sid=x\nnext line", "Cookie: *****\nnext line"),
+        ('{\\"password\\": \\"a b\\", \\"n\\": 1}', '{\\"password\\": \\"*****\\", \\"n\\": 1}'),
+        ("Map(password -> x, user -> u)", "Map(password -> ***** user -> u)"),
     ],
 )
 def test_a_secret_value_goes_whole_and_its_quotes_stay(text, redacted):
@@ -402,6 +434,14 @@ def test_redaction_takes_linear_time_on_long_runs_of_secret_words():
     log.info('token="' + "\\\\a" * 20000)  # a quoted value of escapes that never closes
     log.info("a=" * 30000 + "password=" * 30000)  # pairs whose value is the next pair
     log.info('pass="x" ' * 20000)  # many secrets
+    log.info("eyJ-" * 40000 + ".")  # token starts in a run that never ends (a review's find)
+    log.info("a." * 40000 + "://")  # schemes that never end (a review's find)
+    log.info("xoxb-" * 40000)
+    log.info("auth=" + "(" * 40000)  # brackets that never close
+    log.info("auth=(" + "'a'," * 40000)
+    log.info("password -> " * 30000)
+    log.info("aB" * 40000 + "Pass=1")  # a long camelCase key
+    log.info("Cookie: " * 30000)
     assert time.perf_counter() - started < 2.0
 
 

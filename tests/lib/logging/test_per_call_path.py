@@ -55,7 +55,8 @@ FRAGMENTS = [
     "private key", "MIIEvQIBADANBgkq", "pass", "PASS", "pa\u017f\u017f", "auth", "AUTH",
     "auth_type", "author", "creds", "cred", "cookie", "Cookies", "jwt", "pw", "PW", "passenger",
     "ghp_", "gho_", "github_pat_", "a1B2c3D4e5F6g7H8i9J0", "xoxb-", "xapp-", "eyJ", "eyJhbGciOi",
-    "\\", '\\"',
+    "\\", '\\"', "->", "=>", ">", "(", ")", "[", "]", "{", "}", "Cookie", "Set-Cookie", "dbPass",
+    "-D", "xoxe.", "xoxp-", "eyJ-", "NoAuthWithAWSException", ".java", "redis://:", "@",
 ]  # fmt: skip
 
 
