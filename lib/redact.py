@@ -11,32 +11,37 @@ REDACTED = "*****"
 
 # The words that make a key name a secret's: the one list behind the redactor (keys in mappings
 # and key=value pairs in text) and the config's refusal of secrets written as values. Matches
-# Spark's own spark.redaction.regex and more; `credentials.provider` names a class, not a secret.
-# Each word with the literal every match of it holds (in lower case): Redactor.text skips the
-# key=value rule for a text that holds none of them. These count anywhere in a key, in any case.
+# Spark's own spark.redaction.regex and more; `credentials.provider` and
+# `CredentialsProvider` name a class, not a secret. Each word with the literal every match of
+# it holds (in lower case): Redactor.text skips the key=value rule for a text that holds none
+# of them. These count anywhere in a key, in any case.
 _NAME_WORDS = (
     ("secret", "secret"),
     ("password", "password"),
     ("passwd", "passwd"),
     ("pwd", "pwd"),
     ("passphrase", "passphrase"),
+    (r"pass[._-](?:word|phrase)", "pass"),
     ("token", "token"),
-    (r"credential(?!s?\.provider)", "credential"),
+    (r"credential(?!s?[._-]?provider)", "credential"),
     (r"access[._-]?key", "access"),
     (r"api[._-]?key", "api"),
     (r"private[._-]?key", "private"),
     (r"session[._-]?key", "session"),
     (r"account[._-]?key", "account"),
+    (r"auth[._-]?(?:key|code)", "auth"),
+    (r"jwt[._-]?key", "jwt"),
+    (r"cookie[._-]?key", "cookie"),
     ("authorization", "authorization"),
     ("signature", "signature"),
     ("webhook", "webhook"),
 )
 # Short words, which are also parts of other words and names: they count only as the last word
-# of a key (`db_pass`, `DB_PASS`, `x-auth`, `dbPass`, `basicAuth`, `-Dpass`, `Cookie`, `creds`),
-# not inside another word (`passenger`, `author`, `oauth`, `credit`, `DBPASS`) nor before one
-# (`auth.user`, `auth_type`, `cookie.domain`, `pass_count`, `jwt.issuer`). A word starts after
-# a character that is no letter, at a capital after a small letter (camelCase), or after the
-# `-D` of a JVM system property.
+# of a key (`db_pass`, `DB_PASS`, `x-auth`, `dbPass`, `DBPass`, `basicAuth`, `-Dpass`, `Cookie`,
+# `creds`), not inside another word (`passenger`, `author`, `oauth`, `credit`, `DBPASS`) nor
+# before one (`auth.user`, `auth_type`, `cookie.domain`, `pass_count`, `jwt.issuer`). A word
+# starts after a character that is no letter, at a capital after a small letter (camelCase) or
+# after an acronym (`LDAPAuth`), or after the `-D` of a JVM system property.
 _SHORT_WORDS = (
     ("pass", ""),
     ("pw", ""),
@@ -45,28 +50,50 @@ _SHORT_WORDS = (
     ("cookie", "s?"),
     ("jwt", ""),
 )
-_WORD_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=(?<![\w.-])-D))"
+_WORD_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=(?<![\w.-])-D))"
 _LAST_WORD_END = r"(?=[^A-Za-z]*$)"
-SENSITIVE_NAME_WORDS = "|".join(
-    [f"(?i:{word})" for word, _ in _NAME_WORDS]
-    + [f"{_WORD_START}(?i:{word}{plural}){_LAST_WORD_END}" for word, plural in _SHORT_WORDS]
+
+
+def _key_pattern(short_words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    return re.compile(
+        "|".join(
+            [f"(?i:{word})" for word, _ in _NAME_WORDS]
+            + [f"{_WORD_START}(?i:{word}{plural}){_LAST_WORD_END}" for word, plural in short_words]
+        )
+    )
+
+
+SECRET_KEY_PATTERN = _key_pattern(_SHORT_WORDS)
+# The config's refusal leaves `auth` out: as a key's last word it names a mode or a switch as
+# often as a secret (`spark.ssl.needClientAuth: 'true'`, HiveServer2's `;auth=noSasl`). Logs
+# still blank such values (more is blanked, never less).
+CONFIG_SECRET_KEY_PATTERN = _key_pattern(tuple(w for w in _SHORT_WORDS if w[0] != "auth"))
+_KEY_LITERALS = tuple(
+    dict.fromkeys([literal for _, literal in _NAME_WORDS] + [w for w, _ in _SHORT_WORDS])
 )
-SECRET_KEY_PATTERN = re.compile(SENSITIVE_NAME_WORDS)
-_KEY_LITERALS = tuple(literal for _, literal in _NAME_WORDS) + tuple(w for w, _ in _SHORT_WORDS)
+_CACHED_KEY_LENGTH = 80  # 4,096 cached keys up to this long: about 0.5 MB (1 MB if not ASCII)
 
 
 def is_secret_key(key: str) -> bool:
+    """Whether `key` names a secret (SECRET_KEY_PATTERN). Short keys, the same field, context
+    and conf keys record after record, are remembered; a longer one is first checked for the
+    words' literals (a search of the pattern costs about 0.5 µs per character)."""
     if len(key) <= _CACHED_KEY_LENGTH:
         return _is_secret_short_key(key)
+    folded = _folded(key)
+    if not any(literal in folded for literal in _KEY_LITERALS):
+        return False
     return bool(SECRET_KEY_PATTERN.search(key))
 
 
-_CACHED_KEY_LENGTH = 100  # a cache of 4,096 keys this long holds at most 400 KB
-
-
-@functools.lru_cache(maxsize=4096)  # the same field, context and conf keys, record after record
+@functools.lru_cache(maxsize=4096)
 def _is_secret_short_key(key: str) -> bool:
     return bool(SECRET_KEY_PATTERN.search(key))
+
+
+def is_secret_config_key(key: str) -> bool:
+    """Whether a config key names a secret (CONFIG_SECRET_KEY_PATTERN: `auth` left out)."""
+    return bool(CONFIG_SECRET_KEY_PATTERN.search(key))
 
 
 def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,40 +109,45 @@ def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return redacted
 
 
-# a key and its separator, for any key=value / "key": "value" / key => value / key -> value
-# (Scala's Map) pair, quotes escaped too (JSON inside a JSON string): _redact_pairs decides
-# whether the key names a secret. One run of key characters per start (no nested stars):
-# linear time on any input.
-_PAIR = re.compile(r"(?<![\w.-])(\\?[\"']?)([\w.-]+)(\\?[\"']?\s*(?:[:=]>?|->)\s*)")
+# a key and its separator, for any key=value / "key": "value" / key := value / key => value /
+# key -> value (Scala's Map) pair, quotes escaped too (JSON inside a JSON string, up to 8
+# backslashes): _redact_pairs decides whether the key names a secret. One run of key
+# characters per start (no nested stars): linear time on any input.
+_PAIR = re.compile(r"(?<![\w.-])(\\{0,8}[\"']?)([\w.-]+)(\\{0,8}[\"']?\s*(?::=|[:=]>?|->)\s*)")
 _EXCEPTION_TYPE = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)")
 _SOURCE_FILE_SUFFIXES = frozenset({"java", "scala", "py", "kt"})
-# A secret's value goes whole:
-# - quoted (also with escaped quotes, \"...\"): to its closing quote, backslash escapes kept
-#   inside (an unclosed one to the end of the line), so a secret with spaces or commas goes;
-# - a tuple, list or mapping (`auth=('etl', 'pw')`, `"creds": [...]`): to its closing bracket,
-#   quotes honoured, brackets counted (to the end of the line at most);
-# - an HTTP cookie header's (`Cookie: a=1; sid=...`): to the end of the line;
-# - anything else: to the next white space, so `-Dtrust.password=a,b`, `password=p;w&rd` and
-#   `pa"ss` go whole (what follows the secret in the same word, `&user=x`, goes with it: more
-#   is blanked, never less).
+# A secret's value goes whole (more is blanked, never less):
+# - quoted: to its closing quote, backslash escapes kept inside (an unclosed one to the end of
+#   the line), so a secret with spaces or commas goes; with escaped quotes (\"...\", JSON in a
+#   JSON string, any depth), to the same escaped quote not escaped once more;
+# - a tuple, list or mapping (`auth=('etl', 'pw')`, `"creds": [...]`, pretty-printed JSON over
+#   several lines): to its closing bracket, quotes honoured, brackets counted;
+# - after those, the rest of the word up to a space or `, ; & ) ] }` (`password="pa55"word`);
+# - a cookie header's (`Cookie: a=1; sid=...`, `HTTP_COOKIE=...`), unless quoted: to the end
+#   of the line;
+# - anything else: to the next white space (`-Dtrust.password=a,b`, `password=p;w&rd&x=1`),
+#   from a quote or bracket inside it as above (`b'a b'`, `Secret('a b')`, `Some(a b)`), a
+#   comma or semicolon ending it left (`password -> x, user -> y`).
 _QUOTED_VALUES = {
     '"': re.compile(r'"(?:[^"\\\n]|\\.)*"?'),
     "'": re.compile(r"'(?:[^'\\\n]|\\.)*'?"),
 }
-_ESCAPED_QUOTED_VALUE = re.compile(r"""\\(["'])(?:(?!\\\1)[^\n])*(?:\\\1)?""")
+_ESCAPED_QUOTE = re.compile(r"\\{1,8}[\"']")
 _BRACKET_TOKENS = re.compile(
-    r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|[()\[\]{}\n]|[^'"()\[\]{}\n]+"""
+    r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|[()\[\]{}]|[^'"()\[\]{}]+"""
 )
+_WORD_TAIL = re.compile(r"[^\s,;&)\]}]*")
 _UNQUOTED_VALUE = re.compile(r"\S+")
+_OPENER = re.compile(r"""\\{0,8}["']|[(\[{]""")
+_COOKIE_HEADER = re.compile(r"(?i)cookies?2?$")
 _CLOSERS = {'"': '"', "'": "'", "(": ")", "[": "]", "{": "}"}
-_HEADER_KEYS = frozenset({"cookie", "set-cookie", "cookies"})
 
 
 def _names_secret(pair: re.Match[str]) -> bool:
     key, separator = pair.group(2), pair.group(3)
     if not is_secret_key(key):
         return False
-    if not separator.lstrip("\\\"'").startswith(":"):
+    if not separator.lstrip("\\\"'").startswith(":") or separator.lstrip("\\\"'").startswith(":="):
         return True
     # "NoCredentialsError: <message>", "org.apache...NoAuthWithAWSException: ...": a type, then
     # its text; "(AssumedRoleCredentialProvider.java:123)": a stack frame's file and line
@@ -123,46 +155,75 @@ def _names_secret(pair: re.Match[str]) -> bool:
     return not (_EXCEPTION_TYPE.fullmatch(last) or last in _SOURCE_FILE_SUFFIXES)
 
 
-def _value_end(text: str, start: int, key: str) -> int:
-    """Where the value of the secret named `key` that starts at `start` ends (see above)."""
-    if start >= len(text):
-        return start
-    if key.lower() in _HEADER_KEYS:
-        newline = text.find("\n", start)
-        return len(text) if newline < 0 else newline
+def _structured_end(text: str, start: int) -> int | None:
+    """The end of a quoted or bracketed value at `start` (and the rest of its word), or None
+    when no quote or bracket opens there."""
     first = text[start]
     if first in _QUOTED_VALUES:
-        return _QUOTED_VALUES[first].match(text, start).end()  # type: ignore[union-attr]
-    if first == "\\" and text[start + 1 : start + 2] in ('"', "'"):
-        return _ESCAPED_QUOTED_VALUE.match(text, start).end()  # type: ignore[union-attr]
-    if first in "([{":
-        depth = 0
+        end = _QUOTED_VALUES[first].match(text, start).end()  # type: ignore[union-attr]
+    elif first == "\\" and (escaped := _ESCAPED_QUOTE.match(text, start)) is not None:
+        end = _escaped_quoted_end(text, start, escaped.group())
+    elif first in "([{":
+        end, depth = len(text), 0
         for token in _BRACKET_TOKENS.finditer(text, start):
             bracket = token.group()
-            if bracket == "\n":
-                return token.start()
             if bracket in ("(", "[", "{"):
                 depth += 1
             elif bracket in (")", "]", "}"):
                 depth -= 1
                 if depth == 0:
-                    return token.end()
-        return len(text)
-    value = _UNQUOTED_VALUE.match(text, start)
-    return value.end() if value else start
+                    end = token.end()
+                    break
+    else:
+        return None
+    return _WORD_TAIL.match(text, end).end()  # type: ignore[union-attr]
+
+
+def _escaped_quoted_end(text: str, start: int, opener: str) -> int:
+    """After `opener` (backslashes and a quote), the end of the same sequence that no further
+    backslash escapes, or of the line."""
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    position = start + len(opener)
+    while (found := text.find(opener, position, line_end)) >= 0:
+        if text[found - 1] != "\\":
+            return found + len(opener)
+        position = found + 1
+    return line_end
+
+
+def _value_end(text: str, start: int, key: str) -> int:
+    """Where the value of the secret named `key` that starts at `start` ends (see above)."""
+    if start >= len(text):
+        return start
+    structured = _structured_end(text, start)
+    if structured is not None:
+        return structured
+    if _COOKIE_HEADER.search(key):
+        newline = text.find("\n", start)
+        return len(text) if newline < 0 else newline
+    end = _UNQUOTED_VALUE.match(text, start).end()  # type: ignore[union-attr]
+    opener = _OPENER.search(text, start + 1, end)
+    if opener is not None:
+        return max(end, _structured_end(text, opener.start()) or end)
+    if end - start > 1 and text[end - 1] in ",;":
+        return end - 1
+    return end
 
 
 def _blank(value: str) -> str:
-    """`value` blanked, its quotes or brackets kept (when it has both ends)."""
-    escaped = value[:1] == "\\"  # \"...\": quotes escaped inside a JSON string
-    opening = value[: 2 if escaped else 1]
+    """`value` blanked, its quotes or brackets kept (when it has both ends and nothing after)."""
+    escaped = _ESCAPED_QUOTE.match(value)
+    opening = escaped.group() if escaped else value[:1]
     closing = _CLOSERS.get(opening[-1:])
-    if closing is None or (escaped and closing not in "\"'"):
+    if closing is None:
         return REDACTED
-    closing = "\\" + closing if escaped else closing
+    closing = opening[:-1] + closing  # the same backslashes before an escaped quote
     if len(value) >= len(opening) + len(closing) and value.endswith(closing):
         return f"{opening}{REDACTED}{closing}"
-    return f"{opening}{REDACTED}"
+    if closing in value[len(opening) :]:  # closed, then more of the word (`"pa55"word`)
+        return REDACTED
+    return f"{opening}{REDACTED}"  # never closed
 
 
 def _redact_pairs(text: str) -> tuple[str, int]:
@@ -277,10 +338,11 @@ _RULES = (
     # "eyJ"). A Slack token or a JWT starts a run of its characters: one start per run, so
     # `xoxb-xoxb-...` and `eyJ-eyJ-...` take linear time
     _rule(
-        _replacing(re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{22,})"), REDACTED),
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        _replacing(re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}"), REDACTED),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
         "_",
     ),
+    _rule(_replacing(re.compile(r"github_pat_\w{22,}"), REDACTED), ("github_pat_",), "_"),
     _rule(
         _replacing(
             re.compile(r"(?<![\w.-])(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,}"), REDACTED

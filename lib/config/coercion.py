@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from lib.config.errors import ConfigError, SecretInConfigError
 from lib.config.schema import SecretRef
-from lib.redact import is_secret_key
+from lib.redact import is_secret_config_key
 
 
 class Provenance:
@@ -151,7 +151,7 @@ def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: st
     (``?api_key=...``)."""
     if isinstance(value, bool):
         return
-    if is_secret_key(path[-1]) and not _is_reference_key(path):
+    if is_secret_config_key(path[-1]) and not _is_reference_key(path):
         raise SecretInConfigError(key, source)
     if not isinstance(value, str):
         return
@@ -165,7 +165,7 @@ def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: st
         pairs = [parts.query, parts.fragment, *parts.path.split(";")[1:]]
         for part in pairs:
             for name, _ in urllib.parse.parse_qsl(part.replace(";", "&")):
-                if is_secret_key(name):
+                if is_secret_config_key(name):
                     raise SecretInConfigError(key, source, f"a secret in the URL's {name!r}")
 
 

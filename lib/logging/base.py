@@ -325,8 +325,13 @@ class BaseLogger(logging.Handler):
             for level, method in LEVEL_METHODS.items()
             if getattr(cls, method) is not getattr(BaseLogger, method)
         )
+        # _redacted_line's shortcut stands for Handler.format and this class's redactor
+        cls._plain_lines = (
+            cls.format is logging.Handler.format and cls.redactor is BaseLogger.redactor
+        )
 
     _overridden_levels: frozenset[int] = frozenset()
+    _plain_lines = True
 
     @property
     def redactor(self) -> Redactor:
@@ -418,6 +423,7 @@ class BaseLogger(logging.Handler):
         message = record.msg
         if (
             type(formatter) is logging.Formatter
+            and self._plain_lines  # a subclass's own format() or redactor: the long way
             and type(message) is str
             and not record.args
             and not record.exc_info
@@ -427,12 +433,15 @@ class BaseLogger(logging.Handler):
             and type(formatter._style) is logging.PercentStyle
             and formatter._style._fmt == "%(message)s"
         ):
+            own = vars(formatter)
+            if "format" in own or "formatMessage" in own:  # replaced on the instance
+                return self.format(record_to_format(record, self.redactor, formatter))
             attributes = record.__dict__
             if attributes.get(REDACTED_ATTR):
                 record.message = message  # the long way formats `record` itself, and sets it
                 return message
             # self.redactor, without its property's lookup of a missing attribute
-            line = (vars(formatter).get("redactor") or self._own_redactor).text(message)
+            line = (own.get("redactor") or self._own_redactor).text(message)
             if (
                 line == message
                 and not attributes.get(FIELDS_ATTR)

@@ -307,7 +307,7 @@ def test_unknown_environment():
         "spark: {conf: {spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net: abc}}",
         "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
         "spark: {conf: {spark.jdbc.db_pass: hunter2}}",
-        "spark: {conf: {spark.x.auth: s3cr3t}}",
+        "spark: {conf: {spark.x.auth_key: s3cr3t}}",
         "spark: {conf: {spark.x.dbPass: s3cr3t}}",
     ],
 )
@@ -330,7 +330,9 @@ def test_urls_without_secrets_and_non_secret_numbers_are_accepted(tmp_path):
                            spark.x.passenger.count: 3, spark.x.author: jane,
                            spark.cassandra.auth.username: etl, spark.x.jwt.issuer: x,
                            spark.hadoop.hadoop.http.authentication.cookie.domain: x.com,
-                           spark.x.creds.file: /etc/c.json, spark.x.pass_count: 3}}
+                           spark.x.creds.file: /etc/c.json, spark.x.pass_count: 3,
+                           spark.ssl.needClientAuth: 'true',
+                           spark.x.hive: 'jdbc:hive2://h:10000/default;auth=noSasl'}}
         """,
     )
     config = load_config("prod", conf_dir=tmp_path, environ={})

@@ -144,6 +144,15 @@ SECRETS = {
     "fine-grained github_pat_11ABCDEFG0123456789_abcdefghijKLMN": "11ABCDEFG0123456789",
     "slack xoxb-1234567890-abcdefABCDEF said": "1234567890-abcdef",
     "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig-nature_1 back": "eyJzdWIiOiIxMjM0In0",
+    "config:\n"
+    + json.dumps({"api_keys": ["k-1234567890"], "auth": ["etl", "hunter2xyz"]}, indent=2): (
+        "hunter2xyz"
+    ),
+    "DBPass=hunter2xyz LDAPAuth=s3cr3t-value": "hunter2xyz",
+    "LDAPAuth=s3cr3t-value auth_key=k-98765": "s3cr3t-value",
+    "auth_key=k-98765 jwt_key=j-98765": "k-98765",
+    "pass_word=hunter2xyz": "hunter2xyz",
+    '{\\\\\\"password\\\\\\":\\\\\\"a b\\\\\\"}': "a b",
     # a review's finds: JVM properties and camelCase, tuples and mappings, cookie headers,
     # escaped quotes, quotes inside a value, Scala's Map, refresh tokens, an empty URL user
     "-Dpass=hunter2xyz -Dauth=s3cr3t-value": "hunter2xyz",
@@ -186,6 +195,7 @@ SECRETS = {
         # dotted exception types, stack frames
         "Caused by: org.apache.hadoop.fs.s3a.auth.NoAuthWithAWSException: No AWS Credentials",
         "at a.AssumedRoleCredentialProvider.<init>(AssumedRoleCredentialProvider.java:123)",
+        "EnvironmentVariableCredentialsProvider: Unable to load credentials",
     ],
 )
 def test_error_types_and_class_names_are_not_taken_for_secrets(text):
@@ -208,7 +218,15 @@ def test_error_types_and_class_names_are_not_taken_for_secrets(text):
         ('"creds": ["a", "b"], "n": 1', '"creds": [*****], "n": 1'),
         ("Cookie: a=1; sid=x\nnext line", "Cookie: *****\nnext line"),
         ('{\\"password\\": \\"a b\\", \\"n\\": 1}', '{\\"password\\": \\"*****\\", \\"n\\": 1}'),
-        ("Map(password -> x, user -> u)", "Map(password -> ***** user -> u)"),
+        ("Map(password -> x, user -> u)", "Map(password -> *****, user -> u)"),
+        ("password=(pa55)word next", "password=***** next"),
+        ('password="pa55"word, next', "password=*****, next"),
+        ("{'password': b'hunter 2'}", "{'password': *****}"),
+        ("password -> Some(hunter 2), user -> u", "password -> *****, user -> u"),
+        ('{"Cookie": "sid=abc", "next": "shown"}', '{"Cookie": "*****", "next": "shown"}'),
+        ("HTTP_COOKIE=a=1; sessionid=abc\nnext", "HTTP_COOKIE=*****\nnext"),
+        ('{\\"password\\":\\"a\\\\\\" b c\\"}', '{\\"password\\":\\"*****\\"}'),
+        ("password := hunter2 next", "password := ***** next"),
     ],
 )
 def test_a_secret_value_goes_whole_and_its_quotes_stay(text, redacted):

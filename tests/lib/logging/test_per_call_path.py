@@ -225,6 +225,34 @@ class _ShoutingRecord(logging.LogRecord):
         return super().getMessage().upper()
 
 
+class _MaskingLines(_Lines):
+    @property
+    def redactor(self) -> Redactor:
+        return Redactor(("hunter2-long",))
+
+
+class _PrefixedLines(_Lines):
+    def format(self, record: logging.LogRecord) -> str:
+        return "[etl] " + super().format(record)
+
+
+def test_a_sink_with_its_own_redactor_or_format_takes_the_long_way():
+    """A subclass's redactor property or format() is what the long way uses: the shortcut must
+    not skip them (a review's find: the mask was skipped)."""
+    logger = logging.Logger("per-call")
+    for sink, expected in (
+        (_MaskingLines(formatter=logging.Formatter("%(message)s")), "pw is *****"),
+        (_PrefixedLines(formatter=logging.Formatter("%(message)s")), "[etl] pw is hunter2-long"),
+    ):
+        message = "pw is hunter2-long"
+        record = logger.makeRecord("per-call", logging.INFO, "f.py", 1, message, (), None)
+        assert sink._redacted_line(record) == expected
+    formatter = logging.Formatter("%(message)s")
+    formatter.format = lambda record: "replaced"  # type: ignore[method-assign]
+    record = logger.makeRecord("per-call", logging.INFO, "f.py", 1, "x", (), None)
+    assert _Lines(formatter=formatter)._redacted_line(record) == "replaced"
+
+
 def test_a_log_record_subclass_is_formatted_the_long_way():
     sink = _Lines(formatter=logging.Formatter("%(message)s"))
     record = _ShoutingRecord("per-call", logging.INFO, "f.py", 1, "quiet", (), None)
