@@ -41,7 +41,7 @@ _NAME_WORDS = (
 # `creds`), not inside another word (`passenger`, `author`, `oauth`, `credit`, `DBPASS`) nor
 # before one (`auth.user`, `auth_type`, `cookie.domain`, `pass_count`, `jwt.issuer`). A word
 # starts after a character that is no letter, at a capital after a small letter (camelCase) or
-# after an acronym (`LDAPAuth`), or after the `-D` of a JVM system property.
+# after an acronym (`LDAPAuth`; not `OAuth`), or after the `-D` of a JVM system property.
 _SHORT_WORDS = (
     ("pass", ""),
     ("pw", ""),
@@ -50,7 +50,9 @@ _SHORT_WORDS = (
     ("cookie", "s?"),
     ("jwt", ""),
 )
-_WORD_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=(?<![\w.-])-D))"
+_WORD_START = (
+    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-NP-Z])(?=[A-Z][a-z])|(?<=(?<![\w.-])-D))"
+)
 _LAST_WORD_END = r"(?=[^A-Za-z]*$)"
 
 
@@ -64,14 +66,20 @@ def _key_pattern(short_words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
 
 
 SECRET_KEY_PATTERN = _key_pattern(_SHORT_WORDS)
-# The config's refusal leaves `auth` out: as a key's last word it names a mode or a switch as
-# often as a secret (`spark.ssl.needClientAuth: 'true'`, HiveServer2's `;auth=noSasl`). Logs
-# still blank such values (more is blanked, never less).
-CONFIG_SECRET_KEY_PATTERN = _key_pattern(tuple(w for w in _SHORT_WORDS if w[0] != "auth"))
+# `auth` as a key's last word names a mode or a switch as often as a secret
+# (`spark.ssl.needClientAuth: 'true'`, HiveServer2's `;auth=noSasl`, but spark-redis's
+# `spark.redis.auth: <password>`): under a key that only `auth` names, the config takes these
+# values (is_secret_config_key). Logs blank them all the same (more is blanked, never less).
+_KEY_PATTERN_BUT_AUTH = _key_pattern(tuple(w for w in _SHORT_WORDS if w[0] != "auth"))
+AUTH_MODES = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "none", "nosasl", "noauth", "sasl", "kerberos",
+     "ldap", "pam", "simple", "custom", "iam", "basic", "digest", "oauth", "oauth2", "anonymous",
+     "delegation", "required", "optional", "disabled", "enabled"}
+)  # fmt: skip
 _KEY_LITERALS = tuple(
     dict.fromkeys([literal for _, literal in _NAME_WORDS] + [w for w, _ in _SHORT_WORDS])
 )
-_CACHED_KEY_LENGTH = 80  # 4,096 cached keys up to this long: about 0.5 MB (1 MB if not ASCII)
+_CACHED_KEY_LENGTH = 128  # 4,096 cached keys up to this long: about 0.7 MB (2.2 MB if not ASCII)
 
 
 def is_secret_key(key: str) -> bool:
@@ -91,9 +99,12 @@ def _is_secret_short_key(key: str) -> bool:
     return bool(SECRET_KEY_PATTERN.search(key))
 
 
-def is_secret_config_key(key: str) -> bool:
-    """Whether a config key names a secret (CONFIG_SECRET_KEY_PATTERN: `auth` left out)."""
-    return bool(CONFIG_SECRET_KEY_PATTERN.search(key))
+def is_secret_config_key(key: str, value: object = None) -> bool:
+    """Whether a config key with this value holds a secret: its name is a secret's, unless
+    only `auth` names it and the value is a mode or a switch (AUTH_MODES)."""
+    if not is_secret_key(key) or _KEY_PATTERN_BUT_AUTH.search(key):
+        return is_secret_key(key)
+    return not (isinstance(value, str) and value.strip().lower() in AUTH_MODES)
 
 
 def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,37 +121,44 @@ def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # a key and its separator, for any key=value / "key": "value" / key := value / key => value /
-# key -> value (Scala's Map) pair, quotes escaped too (JSON inside a JSON string, up to 8
+# key -> value (Scala's Map) pair, quotes escaped too (JSON inside a JSON string, up to 16
 # backslashes): _redact_pairs decides whether the key names a secret. One run of key
 # characters per start (no nested stars): linear time on any input.
-_PAIR = re.compile(r"(?<![\w.-])(\\{0,8}[\"']?)([\w.-]+)(\\{0,8}[\"']?\s*(?::=|[:=]>?|->)\s*)")
+_PAIR = re.compile(r"(?<![\w.-])(\\{0,16}[\"']?)([\w.-]+)(\\{0,16}[\"']?\s*(?::=|[:=]>?|->)\s*)")
 _EXCEPTION_TYPE = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)")
 _SOURCE_FILE_SUFFIXES = frozenset({"java", "scala", "py", "kt"})
 # A secret's value goes whole (more is blanked, never less):
 # - quoted: to its closing quote, backslash escapes kept inside (an unclosed one to the end of
 #   the line), so a secret with spaces or commas goes; with escaped quotes (\"...\", JSON in a
-#   JSON string, any depth), to the same escaped quote not escaped once more;
+#   JSON string, up to 16 backslashes), to the same escaped quote not escaped once more;
 # - a tuple, list or mapping (`auth=('etl', 'pw')`, `"creds": [...]`, pretty-printed JSON over
-#   several lines): to its closing bracket, quotes honoured, brackets counted;
-# - after those, the rest of the word up to a space or `, ; & ) ] }` (`password="pa55"word`);
-# - a cookie header's (`Cookie: a=1; sid=...`, `HTTP_COOKIE=...`), unless quoted: to the end
-#   of the line;
-# - anything else: to the next white space (`-Dtrust.password=a,b`, `password=p;w&rd&x=1`),
-#   from a quote or bracket inside it as above (`b'a b'`, `Secret('a b')`, `Some(a b)`), a
-#   comma or semicolon ending it left (`password -> x, user -> y`).
+#   several lines): to its matching closing bracket, quotes honoured, brackets counted;
+# - after those, the rest of the word up to a space or `, ; & ) ] }`, through further quoted
+#   or bracketed parts (`"pa55"word`, SQL's `'a''b c'`, the shell's `'a'\''b c'`);
+# - a cookie header's (`Cookie: a=1; sid=...`, `HTTP_COOKIE=...`): to the end of the line
+#   (when quoted, to its closing quote unless a `;` follows);
+# - anything else: to the next white space, through quoted or bracketed parts inside it as
+#   above (`b'a b'`, `Some(a b)`; `-Dtrust.password=a,b`, `password=p;w&rd&x=1`), a comma or
+#   semicolon ending it left (`password -> x, user -> y`).
 _QUOTED_VALUES = {
     '"': re.compile(r'"(?:[^"\\\n]|\\.)*"?'),
     "'": re.compile(r"'(?:[^'\\\n]|\\.)*'?"),
 }
-_ESCAPED_QUOTE = re.compile(r"\\{1,8}[\"']")
+_ESCAPED_QUOTE = re.compile(r"\\{1,16}[\"']")
 _BRACKET_TOKENS = re.compile(
     r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?|[()\[\]{}]|[^'"()\[\]{}]+"""
 )
-_WORD_TAIL = re.compile(r"[^\s,;&)\]}]*")
-_UNQUOTED_VALUE = re.compile(r"\S+")
-_OPENER = re.compile(r"""\\{0,8}["']|[(\[{]""")
+_PLAIN_WORD = re.compile(r"""[^\s'"(\[{\\]+""")  # up to white space or an opener
+_PLAIN_TAIL = re.compile(r"""[^\s'"(\[{\\,;&)\]}]+""")  # the same, and `, ; & ) ] }`
 _COOKIE_HEADER = re.compile(r"(?i)cookies?2?$")
+_BACKSLASHES = re.compile(r"\\+")
 _CLOSERS = {'"': '"', "'": "'", "(": ")", "[": "]", "{": "}"}
+
+
+@functools.lru_cache(maxsize=64)
+def _escaped_closing(opener: str) -> re.Pattern[str]:
+    """The end of a line, or `opener` (backslashes and a quote) not escaped once more."""
+    return re.compile(r"\n|(?<!\\)" + re.escape(opener))
 
 
 def _names_secret(pair: re.Match[str]) -> bool:
@@ -155,57 +173,68 @@ def _names_secret(pair: re.Match[str]) -> bool:
     return not (_EXCEPTION_TYPE.fullmatch(last) or last in _SOURCE_FILE_SUFFIXES)
 
 
-def _structured_end(text: str, start: int) -> int | None:
-    """The end of a quoted or bracketed value at `start` (and the rest of its word), or None
-    when no quote or bracket opens there."""
+def _part_end(text: str, start: int) -> int | None:
+    """The end of the quoted or bracketed part that opens at `start`, or None."""
     first = text[start]
     if first in _QUOTED_VALUES:
-        end = _QUOTED_VALUES[first].match(text, start).end()  # type: ignore[union-attr]
-    elif first == "\\" and (escaped := _ESCAPED_QUOTE.match(text, start)) is not None:
-        end = _escaped_quoted_end(text, start, escaped.group())
-    elif first in "([{":
-        end, depth = len(text), 0
+        return _QUOTED_VALUES[first].match(text, start).end()  # type: ignore[union-attr]
+    if first == "\\":
+        escaped = _ESCAPED_QUOTE.match(text, start)
+        if escaped is None:
+            return None
+        closing = _escaped_closing(escaped.group()).search(text, escaped.end())
+        if closing is None:
+            return len(text)
+        return closing.start() if closing.group() == "\n" else closing.end()
+    if first in "([{":
+        open_brackets: list[str] = []
         for token in _BRACKET_TOKENS.finditer(text, start):
             bracket = token.group()
             if bracket in ("(", "[", "{"):
-                depth += 1
-            elif bracket in (")", "]", "}"):
-                depth -= 1
-                if depth == 0:
-                    end = token.end()
-                    break
-    else:
-        return None
-    return _WORD_TAIL.match(text, end).end()  # type: ignore[union-attr]
+                open_brackets.append(_CLOSERS[bracket])
+            elif bracket in (")", "]", "}") and bracket == open_brackets[-1]:
+                open_brackets.pop()
+                if not open_brackets:
+                    return token.end()
+        return len(text)
+    return None
 
 
-def _escaped_quoted_end(text: str, start: int, opener: str) -> int:
-    """After `opener` (backslashes and a quote), the end of the same sequence that no further
-    backslash escapes, or of the line."""
-    line_end = text.find("\n", start)
-    line_end = len(text) if line_end < 0 else line_end
-    position = start + len(opener)
-    while (found := text.find(opener, position, line_end)) >= 0:
-        if text[found - 1] != "\\":
-            return found + len(opener)
-        position = found + 1
-    return line_end
+def _word_end(text: str, start: int, plain: re.Pattern[str]) -> int:
+    """From `start`, the end of a word of plain runs (`plain`, and after a quoted or bracketed
+    part _PLAIN_TAIL: `b'a b'}` ends before the `}`) and quoted or bracketed parts."""
+    position = start
+    while position < len(text) and not text[position].isspace():
+        end = _part_end(text, position)
+        if end is not None:
+            plain = _PLAIN_TAIL
+        else:
+            run = plain.match(text, position)
+            if run is not None:
+                end = run.end()
+            elif text[position] == "\\":  # backslashes that escape no quote (up to 16 before one)
+                end = _BACKSLASHES.match(text, position).end()  # type: ignore[union-attr]
+                if text.startswith(('"', "'"), end):
+                    end = max(position + 1, end - 16)
+            else:  # a stop of _PLAIN_TAIL
+                break
+        position = end
+    return position
 
 
 def _value_end(text: str, start: int, key: str) -> int:
     """Where the value of the secret named `key` that starts at `start` ends (see above)."""
     if start >= len(text):
         return start
-    structured = _structured_end(text, start)
-    if structured is not None:
-        return structured
+    part = _part_end(text, start)
+    if part is not None:
+        end = _word_end(text, part, _PLAIN_TAIL)
+        if not (_COOKIE_HEADER.search(key) and text.startswith(";", end)):
+            return end
     if _COOKIE_HEADER.search(key):
         newline = text.find("\n", start)
         return len(text) if newline < 0 else newline
-    end = _UNQUOTED_VALUE.match(text, start).end()  # type: ignore[union-attr]
-    opener = _OPENER.search(text, start + 1, end)
-    if opener is not None:
-        return max(end, _structured_end(text, opener.start()) or end)
+    end = _word_end(text, start, _PLAIN_WORD)
     if end - start > 1 and text[end - 1] in ",;":
         return end - 1
     return end

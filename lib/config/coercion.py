@@ -151,7 +151,7 @@ def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: st
     (``?api_key=...``)."""
     if isinstance(value, bool):
         return
-    if is_secret_config_key(path[-1]) and not _is_reference_key(path):
+    if is_secret_config_key(path[-1], value) and not _is_reference_key(path):
         raise SecretInConfigError(key, source)
     if not isinstance(value, str):
         return
@@ -164,8 +164,8 @@ def _refuse_secret_value(path: tuple[str, ...], value: Any, key: str, source: st
         # query string, fragment (#access_token=...) and path parameters (;password=...)
         pairs = [parts.query, parts.fragment, *parts.path.split(";")[1:]]
         for part in pairs:
-            for name, _ in urllib.parse.parse_qsl(part.replace(";", "&")):
-                if is_secret_config_key(name):
+            for name, given in urllib.parse.parse_qsl(part.replace(";", "&")):
+                if is_secret_config_key(name, given):
                     raise SecretInConfigError(key, source, f"a secret in the URL's {name!r}")
 
 

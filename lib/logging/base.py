@@ -434,7 +434,12 @@ class BaseLogger(logging.Handler):
             and formatter._style._fmt == "%(message)s"
         ):
             own = vars(formatter)
-            if "format" in own or "formatMessage" in own:  # replaced on the instance
+            if (  # a format replaced on the formatter, its style or this handler: the long way
+                "format" in own
+                or "formatMessage" in own
+                or "format" in vars(formatter._style)
+                or "format" in vars(self)
+            ):
                 return self.format(record_to_format(record, self.redactor, formatter))
             attributes = record.__dict__
             if attributes.get(REDACTED_ATTR):

@@ -308,6 +308,8 @@ def test_unknown_environment():
         "spark: {conf: {spark.x.url: 'see https://h/x?a=1&access_token=zz9 for details'}}",
         "spark: {conf: {spark.jdbc.db_pass: hunter2}}",
         "spark: {conf: {spark.x.auth_key: s3cr3t}}",
+        "spark: {conf: {spark.redis.auth: hunter2}}",
+        "spark: {conf: {spark.x.url: 'https://x.firebaseio.com/a.json?auth=hunter2'}}",
         "spark: {conf: {spark.x.dbPass: s3cr3t}}",
     ],
 )

@@ -149,6 +149,9 @@ SECRETS = {
         "hunter2xyz"
     ),
     "DBPass=hunter2xyz LDAPAuth=s3cr3t-value": "hunter2xyz",
+    "{" + "\\" * 15 + '"password' + "\\" * 15 + '": ' + "\\" * 15 + '"a b' + "\\" * 15 + '"}': (
+        "a b"
+    ),
     "LDAPAuth=s3cr3t-value auth_key=k-98765": "s3cr3t-value",
     "auth_key=k-98765 jwt_key=j-98765": "k-98765",
     "pass_word=hunter2xyz": "hunter2xyz",
@@ -227,6 +230,13 @@ def test_error_types_and_class_names_are_not_taken_for_secrets(text):
         ("HTTP_COOKIE=a=1; sessionid=abc\nnext", "HTTP_COOKIE=*****\nnext"),
         ('{\\"password\\":\\"a\\\\\\" b c\\"}', '{\\"password\\":\\"*****\\"}'),
         ("password := hunter2 next", "password := ***** next"),
+        # values of several parts, cookies quoted then continued, brackets of the wrong kind
+        ("--password='a'\\''b c' --user x", "--password=*****"),
+        ("PASSWORD='a''b c' WHERE x", "PASSWORD='*****' WHERE x"),
+        ("password=a(b)c'd e f' next", "password=***** next"),
+        ('Cookie: "a=1"; sid=abc\nnext', "Cookie: *****\nnext"),
+        ("password=(a] b) next", "password=(*****) next"),
+        ("enableOAuth=true next", "enableOAuth=true next"),
     ],
 )
 def test_a_secret_value_goes_whole_and_its_quotes_stay(text, redacted):
@@ -460,6 +470,8 @@ def test_redaction_takes_linear_time_on_long_runs_of_secret_words():
     log.info("password -> " * 30000)
     log.info("aB" * 40000 + "Pass=1")  # a long camelCase key
     log.info("Cookie: " * 30000)
+    log.info("\U0001f600" + 'pw=\\"\\",' * 31250)  # escaped quotes, closed at once (a find)
+    log.info(("pw" + "pas" * 27 + "=v ") * 2500)  # keys of 80-128 characters, over and over
     assert time.perf_counter() - started < 2.0
 
 

@@ -251,6 +251,12 @@ def test_a_sink_with_its_own_redactor_or_format_takes_the_long_way():
     formatter.format = lambda record: "replaced"  # type: ignore[method-assign]
     record = logger.makeRecord("per-call", logging.INFO, "f.py", 1, "x", (), None)
     assert _Lines(formatter=formatter)._redacted_line(record) == "replaced"
+    formatter = logging.Formatter("%(message)s")
+    formatter._style.format = lambda record: "styled"  # type: ignore[method-assign]
+    assert _Lines(formatter=formatter)._redacted_line(record) == "styled"
+    sink = _Lines(formatter=logging.Formatter("%(message)s"))
+    sink.format = lambda record: "handler"  # type: ignore[method-assign]
+    assert sink._redacted_line(record) == "handler"
 
 
 def test_a_log_record_subclass_is_formatted_the_long_way():
