@@ -41,7 +41,7 @@ _NAME_WORDS = (
 # `creds`), not inside another word (`passenger`, `author`, `oauth`, `credit`, `DBPASS`) nor
 # before one (`auth.user`, `auth_type`, `cookie.domain`, `pass_count`, `jwt.issuer`). A word
 # starts after a character that is no letter, at a capital after a small letter (camelCase) or
-# after an acronym (`LDAPAuth`; not `OAuth`), or after the `-D` of a JVM system property.
+# after an acronym (`LDAPAuth`, `SSOPass`; not `OAuth`), or after a JVM property's `-D`.
 _SHORT_WORDS = (
     ("pass", ""),
     ("pw", ""),
@@ -50,17 +50,19 @@ _SHORT_WORDS = (
     ("cookie", "s?"),
     ("jwt", ""),
 )
-_WORD_START = (
-    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-NP-Z])(?=[A-Z][a-z])|(?<=(?<![\w.-])-D))"
-)
+_WORD_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=(?<![\w.-])-D))"
 _LAST_WORD_END = r"(?=[^A-Za-z]*$)"
+_NOT_AFTER = {"auth": "(?<!O)"}  # OAuth names a protocol, not a secret
 
 
 def _key_pattern(short_words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     return re.compile(
         "|".join(
             [f"(?i:{word})" for word, _ in _NAME_WORDS]
-            + [f"{_WORD_START}(?i:{word}{plural}){_LAST_WORD_END}" for word, plural in short_words]
+            + [
+                f"{_WORD_START}{_NOT_AFTER.get(word, '')}(?i:{word}{plural}){_LAST_WORD_END}"
+                for word, plural in short_words
+            ]
         )
     )
 
@@ -74,7 +76,7 @@ _KEY_PATTERN_BUT_AUTH = _key_pattern(tuple(w for w in _SHORT_WORDS if w[0] != "a
 AUTH_MODES = frozenset(
     {"true", "false", "yes", "no", "on", "off", "none", "nosasl", "noauth", "sasl", "kerberos",
      "ldap", "pam", "simple", "custom", "iam", "basic", "digest", "oauth", "oauth2", "anonymous",
-     "delegation", "required", "optional", "disabled", "enabled"}
+     "delegation", "required", "optional", "disabled", "enabled", "1", "0"}
 )  # fmt: skip
 _KEY_LITERALS = tuple(
     dict.fromkeys([literal for _, literal in _NAME_WORDS] + [w for w, _ in _SHORT_WORDS])
@@ -104,7 +106,8 @@ def is_secret_config_key(key: str, value: object = None) -> bool:
     only `auth` names it and the value is a mode or a switch (AUTH_MODES)."""
     if not is_secret_key(key) or _KEY_PATTERN_BUT_AUTH.search(key):
         return is_secret_key(key)
-    return not (isinstance(value, str) and value.strip().lower() in AUTH_MODES)
+    mode = value if isinstance(value, str | int) and not isinstance(value, bool) else None
+    return not (mode is not None and str(mode).strip().lower() in AUTH_MODES)
 
 
 def redact_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,13 +204,15 @@ def _part_end(text: str, start: int) -> int | None:
 
 
 def _word_end(text: str, start: int, plain: re.Pattern[str]) -> int:
-    """From `start`, the end of a word of plain runs (`plain`, and after a quoted or bracketed
-    part _PLAIN_TAIL: `b'a b'}` ends before the `}`) and quoted or bracketed parts."""
+    """From `start`, the end of a word of plain runs (`plain`) and quoted or bracketed parts.
+    A word that started unquoted (_PLAIN_WORD) runs to white space, less the `, ; & ) ] }` that
+    end it after its last part (`b'a b'},` ends before the `}`)."""
     position = start
+    unquoted, part_end = plain is _PLAIN_WORD, start
     while position < len(text) and not text[position].isspace():
         end = _part_end(text, position)
         if end is not None:
-            plain = _PLAIN_TAIL
+            part_end = end
         else:
             run = plain.match(text, position)
             if run is not None:
@@ -219,6 +224,9 @@ def _word_end(text: str, start: int, plain: re.Pattern[str]) -> int:
             else:  # a stop of _PLAIN_TAIL
                 break
         position = end
+    if unquoted and part_end > start:  # `b'a b'},` : a mapping's or a list's closers left
+        while position > part_end and text[position - 1] in ",;&)]}":
+            position -= 1
     return position
 
 
@@ -226,13 +234,16 @@ def _value_end(text: str, start: int, key: str) -> int:
     """Where the value of the secret named `key` that starts at `start` ends (see above)."""
     if start >= len(text):
         return start
+    cookie = _COOKIE_HEADER.search(key)
     part = _part_end(text, start)
+    read = start
     if part is not None:
         end = _word_end(text, part, _PLAIN_TAIL)
-        if not (_COOKIE_HEADER.search(key) and text.startswith(";", end)):
+        if not (cookie and text.startswith(";", end)):
             return end
-    if _COOKIE_HEADER.search(key):
-        newline = text.find("\n", start)
+        read = end
+    if cookie:
+        newline = text.find("\n", read)
         return len(text) if newline < 0 else newline
     end = _word_end(text, start, _PLAIN_WORD)
     if end - start > 1 and text[end - 1] in ",;":
@@ -330,10 +341,17 @@ def _replacing(pattern: re.Pattern[str], replacement: str) -> Callable[[str], tu
 # Secret-looking fragments inside free text (messages, exception strings, URLs), applied in
 # this order, each to what the one before left.
 _RULES = (
+    # bearer/basic credentials first: a pair's value stops at the space after `Bearer`
+    # (`token=Bearer abc`, `X-Auth: Bearer abc`)
+    _rule(
+        _replacing(re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+        ("bearer", "basic"),
+        "",
+    ),
     # key=value / "key": "value" pairs whose key names a secret (a pair is redacted only when
     # its key matches SECRET_KEY_PATTERN: it holds the literal of one of its words)
     _rule(_redact_pairs, _KEY_LITERALS, ":=>"),
-    # Authorization headers and bearer/basic credentials
+    # Authorization headers
     _rule(
         _replacing(
             re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)([^\"\s,}]+(?: [^\"\s,}]+)?)"),
@@ -341,11 +359,6 @@ _RULES = (
         ),
         ("authorization",),
         ":=",
-    ),
-    _rule(
-        _replacing(re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-        ("bearer", "basic"),
-        "",
     ),
     # PEM private keys (a block, or what is left of one cut short)
     _rule(

@@ -438,6 +438,7 @@ class BaseLogger(logging.Handler):
                 "format" in own
                 or "formatMessage" in own
                 or "format" in vars(formatter._style)
+                or "_format" in vars(formatter._style)
                 or "format" in vars(self)
             ):
                 return self.format(record_to_format(record, self.redactor, formatter))

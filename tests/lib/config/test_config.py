@@ -309,6 +309,7 @@ def test_unknown_environment():
         "spark: {conf: {spark.jdbc.db_pass: hunter2}}",
         "spark: {conf: {spark.x.auth_key: s3cr3t}}",
         "spark: {conf: {spark.redis.auth: hunter2}}",
+        "spark: {conf: {spark.x.SSOPass: hunter2}}",
         "spark: {conf: {spark.x.url: 'https://x.firebaseio.com/a.json?auth=hunter2'}}",
         "spark: {conf: {spark.x.dbPass: s3cr3t}}",
     ],
@@ -333,7 +334,7 @@ def test_urls_without_secrets_and_non_secret_numbers_are_accepted(tmp_path):
                            spark.cassandra.auth.username: etl, spark.x.jwt.issuer: x,
                            spark.hadoop.hadoop.http.authentication.cookie.domain: x.com,
                            spark.x.creds.file: /etc/c.json, spark.x.pass_count: 3,
-                           spark.ssl.needClientAuth: 'true',
+                           spark.ssl.needClientAuth: 'true', spark.x.needClientAuth: 1,
                            spark.x.hive: 'jdbc:hive2://h:10000/default;auth=noSasl'}}
         """,
     )

@@ -254,6 +254,9 @@ def test_a_sink_with_its_own_redactor_or_format_takes_the_long_way():
     formatter = logging.Formatter("%(message)s")
     formatter._style.format = lambda record: "styled"  # type: ignore[method-assign]
     assert _Lines(formatter=formatter)._redacted_line(record) == "styled"
+    formatter = logging.Formatter("%(message)s")
+    formatter._style._format = lambda record: "styled " + record.message  # type: ignore
+    assert _Lines(formatter=formatter)._redacted_line(record) == "styled x"
     sink = _Lines(formatter=logging.Formatter("%(message)s"))
     sink.format = lambda record: "handler"  # type: ignore[method-assign]
     assert sink._redacted_line(record) == "handler"
