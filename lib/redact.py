@@ -104,8 +104,10 @@ def _is_secret_short_key(key: str) -> bool:
 def is_secret_config_key(key: str, value: object = None) -> bool:
     """Whether a config key with this value holds a secret: its name is a secret's, unless
     only `auth` names it and the value is a mode or a switch (AUTH_MODES)."""
-    if not is_secret_key(key) or _KEY_PATTERN_BUT_AUTH.search(key):
-        return is_secret_key(key)
+    if not is_secret_key(key):
+        return False
+    if _KEY_PATTERN_BUT_AUTH.search(key):
+        return True
     mode = value if isinstance(value, str | int) and not isinstance(value, bool) else None
     return not (mode is not None and str(mode).strip().lower() in AUTH_MODES)
 
@@ -168,7 +170,8 @@ def _names_secret(pair: re.Match[str]) -> bool:
     key, separator = pair.group(2), pair.group(3)
     if not is_secret_key(key):
         return False
-    if not separator.lstrip("\\\"'").startswith(":") or separator.lstrip("\\\"'").startswith(":="):
+    separator = separator.lstrip("\\\"'")
+    if not separator.startswith(":") or separator.startswith(":="):
         return True
     # "NoCredentialsError: <message>", "org.apache...NoAuthWithAWSException: ...": a type, then
     # its text; "(AssumedRoleCredentialProvider.java:123)": a stack frame's file and line

@@ -432,16 +432,13 @@ class BaseLogger(logging.Handler):
             and type(record) is logging.LogRecord
             and type(formatter._style) is logging.PercentStyle
             and formatter._style._fmt == "%(message)s"
+            # a format replaced on the formatter, its style or this handler: the long way
+            and "format" not in (own := vars(formatter))
+            and "formatMessage" not in own
+            and "format" not in (style := vars(formatter._style))
+            and "_format" not in style
+            and "format" not in vars(self)
         ):
-            own = vars(formatter)
-            if (  # a format replaced on the formatter, its style or this handler: the long way
-                "format" in own
-                or "formatMessage" in own
-                or "format" in vars(formatter._style)
-                or "_format" in vars(formatter._style)
-                or "format" in vars(self)
-            ):
-                return self.format(record_to_format(record, self.redactor, formatter))
             attributes = record.__dict__
             if attributes.get(REDACTED_ATTR):
                 record.message = message  # the long way formats `record` itself, and sets it
