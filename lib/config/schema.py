@@ -85,6 +85,9 @@ class SparkConfig:
     executor_memory: str | None = None
     executor_cores: int | None = None
     jars_dir: str | None = None
+    # local profile: the driver JVM's class-data-sharing archive ("auto": the one `make setup`
+    # writes into the jar folder; none when it is not there)
+    class_data_archive: str | None = None
     conf: Mapping[str, ConfScalar] = field(default_factory=dict)
     s3a_buckets: Mapping[str, S3ABucketConfig] = field(default_factory=dict)
 

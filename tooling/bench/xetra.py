@@ -18,11 +18,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,11 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from lib.spark.factory import COLLECTOR_OPTION, SparkFactory
+from lib.spark.factory import SparkFactory
 from lib.storage import file_uri
 from tooling.bench import PROJECT_ROOT, BenchError
 from tooling.bench.stages import event_log_conf, jobs_between, stage_table
 from tooling.bench.xetra_peers import PEERS, check_equal, write_spark_report
+from tooling.local.spark_submit import spark_submit
 
 START, END, LOOKBACK = date(2017, 7, 3), date(2017, 7, 31), 14
 SCALING = {1: date(2017, 7, 3), 5: date(2017, 7, 7), 21: END}  # trading days -> last date
@@ -141,58 +139,44 @@ class JobRunner:
         return stage_table(jobs_between(self.events, *self.last_window), seconds)
 
 
-def run_factory(source: str, target: str, fmt: str = "parquet") -> SparkFactory:
+def run_factory(
+    source: str, target: str, fmt: str = "parquet", class_data: bool = True
+) -> SparkFactory:
     """The local profile's SparkFactory narrowed to a run of the job over these URIs
-    (SparkFactory.for_run): the jars it loads and the options its launch takes."""
+    (SparkFactory.for_run): the jars it loads and the options its launch takes (without the
+    class-data archive when `class_data` is false)."""
     from jobs.xetra.job import XetraSettings
     from lib.config import load_config
 
     factory = SparkFactory.from_config(load_config("local", "xetra", XetraSettings))
-    return factory.for_run([source, target], fmt)
+    narrowed = factory.for_run([source, target], fmt)
+    if not class_data:
+        narrowed.class_data_archive = None
+    return narrowed
 
 
 def cold_run(
-    data: Path, target: Path, start: date = START, end: date = END, java_options: str = ""
+    data: Path,
+    target: Path,
+    start: date = START,
+    end: date = END,
+    java_options: str = "",
+    class_data: bool = True,
 ) -> float:
     """A fresh spark-submit of the entry script, process start to exit, as a scheduler starts
     it: the jars the run needs on its command line (none for file:// Parquet) and the local
-    profile's launch options (driver memory and JVM options: SparkFactory.launch_options);
-    `java_options` go after the profile's JVM options."""
-    factory = run_factory(file_uri(data), file_uri(target))
-    jars = factory.required_jar_paths()
-    launch = with_java_options(factory.launch_options(), java_options)
-    spark_submit = Path(sys.executable).parent / "spark-submit"
-    env = {k: v for k, v in os.environ.items() if k != "SPARK_HOME"}
-    env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(PROJECT_ROOT),
-            "SPARK_MASTER": MASTER}  # fmt: skip
-    command = [str(spark_submit), "--master", MASTER, *launch, "--conf", "spark.ui.enabled=false"]
-    if jars:
-        command += ["--jars", ",".join(str(path) for path in jars)]
-    command += [str(PROJECT_ROOT / "jobs/xetra/entry.py"), *job_args(data, target, start, end)]
+    profile's launch options (driver memory and JVM options, the class-data archive of `make
+    setup` included unless `class_data` is false: SparkFactory.launch_options); `java_options`
+    go after the profile's JVM options."""
+    factory = run_factory(file_uri(data), file_uri(target), class_data=class_data)
     seconds, result = timed(
-        lambda: subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    )
+        lambda: spark_submit(factory, [str(PROJECT_ROOT / "jobs/xetra/entry.py"),
+                                       *job_args(data, target, start, end)], MASTER, java_options)
+    )  # fmt: skip
     if result.returncode != 0:
         raise BenchError(f"spark-submit exited {result.returncode}: {result.stdout[-2000:]}"
                          f"{result.stderr[-2000:]}")  # fmt: skip
     return seconds
-
-
-def with_java_options(launch: list[str], java_options: str) -> list[str]:
-    """`launch` (spark-submit options, in pairs) with `java_options` after its driver JVM
-    options; a collector in `java_options` replaces the profile's (the JVM refuses two)."""
-    if not java_options:
-        return launch
-    result: list[str] = []
-    given = False
-    for option, value in zip(launch[::2], launch[1::2], strict=True):
-        if option != "--driver-java-options":
-            result += [option, value]
-            continue
-        kept = COLLECTOR_OPTION.sub("", value) if COLLECTOR_OPTION.search(java_options) else value
-        result += [option, " ".join([*kept.split(), java_options])]
-        given = True
-    return result if given else [*result, "--driver-java-options", java_options]
 
 
 def class_data_sharing(data: Path, work: Path) -> dict[str, float]:
@@ -202,11 +186,12 @@ def class_data_sharing(data: Path, work: Path) -> dict[str, float]:
     archive = work / "driver.jsa"
     day = SCALING_DAY
     recording = cold_run(data, work / "cds-record", day, day,
-                         f"-XX:ArchiveClassesAtExit={archive}")  # fmt: skip
+                         f"-XX:ArchiveClassesAtExit={archive}", class_data=False)  # fmt: skip
     if not archive.is_file():
         raise BenchError("the JVM wrote no class-data-sharing archive")
-    without = cold_run(data, work / "cds-without", day, day)
-    shared = cold_run(data, work / "cds-with", day, day, f"-XX:SharedArchiveFile={archive}")
+    without = cold_run(data, work / "cds-without", day, day, class_data=False)
+    shared = cold_run(data, work / "cds-with", day, day, f"-XX:SharedArchiveFile={archive}",
+                      class_data=False)  # fmt: skip
     return {"recording_run": round(recording, 2), "without": round(without, 2),
             "with_archive": round(shared, 2)}  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from lib.config import S3ABucketConfig, load_config
 from lib.spark.factory import (
@@ -217,3 +218,58 @@ def test_missing_jars_fail_at_session_creation_with_the_fix(tmp_path):
     assert "SETUP-ERROR missing jars" in result.stdout, result.stderr
     assert "io.delta:delta-spark_2.12:3.3.2 (Delta Lake)" in result.stdout
     assert "make setup" in result.stdout
+
+
+def test_the_local_driver_jvm_maps_the_class_data_archive_when_there_is_one(tmp_path):
+    archive = tmp_path / "driver-classes.jsa"
+    archive.write_bytes(b"an archive")
+    local = SparkFactory(master="local[2]", jars_dir=tmp_path, class_data_archive="auto",
+                         environ={})  # fmt: skip
+    assert local.class_data_archive == archive
+    expected = f"-XX:+UseParallelGC -XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == expected
+    assert local.launch_options()[-2:] == ["--driver-java-options", expected]
+    archive.unlink()  # not written (yet): not asked for
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+
+
+def test_the_class_data_archive_is_left_out_where_something_else_decides(tmp_path):
+    archive = tmp_path / "driver-classes.jsa"
+    archive.write_bytes(b"an archive")
+    options = "spark.driver.extraJavaOptions"
+
+    def conf(**given):
+        given = {"environ": {}, "class_data_archive": archive, **given}
+        return SparkFactory(master="local[2]", **given).session_conf("t")
+
+    assert "SharedArchiveFile" in conf()[options]
+    assert "SharedArchiveFile" not in conf(class_data_archive=None).get(options, "")
+    assert conf(conf={options: "-Xss4m"})[options] == "-Xss4m"  # the user's own options
+    for variable in ("JAVA_TOOL_OPTIONS", "SPARK_SUBMIT_OPTS", "_JAVA_OPTIONS"):
+        for decided in ("-Xshare:off", f"-XX:SharedArchiveFile={tmp_path}/other.jsa"):
+            assert conf(environ={variable: decided})[options] == "-XX:+UseParallelGC"
+    assert conf(conf={"spark.driver.defaultJavaOptions": "-Xshare:off"})[options] == (
+        "-XX:+UseParallelGC"
+    )
+    # a collector picked elsewhere keeps the profile's out, not the archive
+    picked = conf(environ={"JAVA_TOOL_OPTIONS": "-XX:+UseSerialGC"})[options]
+    assert picked == f"-XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    cloud = SparkFactory(master=None, profile="cloud", class_data_archive=archive, environ={})
+    assert options not in cloud.session_conf("t")
+    spaced = tmp_path / "a folder" / "driver-classes.jsa"  # not one word in the option string
+    spaced.parent.mkdir()
+    spaced.write_bytes(b"an archive")
+    assert "SharedArchiveFile" not in conf(class_data_archive=spaced)[options]
+
+
+def test_the_local_config_asks_for_the_archive_of_make_setup(tmp_path):
+    config = load_config("local", environ={"ETL_JARS_DIR": str(tmp_path)})
+    assert config.spark.class_data_archive == "auto"
+    factory = SparkFactory.from_config(config, environ={"ETL_JARS_DIR": str(tmp_path)})
+    assert factory.class_data_archive == tmp_path / "driver-classes.jsa"
+    elsewhere = load_config("local", environ={"ETL_CLASS_DATA_ARCHIVE": "/opt/jvm/a.jsa"})
+    assert SparkFactory.from_config(elsewhere).class_data_archive == Path("/opt/jvm/a.jsa")
+    off = load_config("local", overrides=["spark.class_data_archive="], environ={})
+    assert SparkFactory.from_config(off).class_data_archive is None
+    cloud = load_config("dev", environ={})
+    assert SparkFactory.from_config(cloud).class_data_archive is None

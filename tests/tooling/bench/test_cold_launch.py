@@ -7,13 +7,22 @@ import os
 import pytest
 
 from lib.spark.factory import collector_in_environment
-from tooling.bench.xetra import run_factory, with_java_options
+from tooling.bench.xetra import run_factory
+from tooling.local.spark_submit import with_java_options
 
 
-def test_a_cold_run_launches_with_the_local_profiles_driver_options(tmp_path):
+def test_a_cold_run_launches_with_the_local_profiles_driver_options(tmp_path, monkeypatch):
     if collector_in_environment(os.environ):
         pytest.skip("this environment picks the JVM's collector itself")
-    launch = run_factory(tmp_path.as_uri(), (tmp_path / "out").as_uri()).launch_options()
+    archive = tmp_path / "driver-classes.jsa"
+    archive.write_bytes(b"an archive")
+    monkeypatch.setenv("ETL_CLASS_DATA_ARCHIVE", str(archive))
+    source, target = tmp_path.as_uri(), (tmp_path / "out").as_uri()
+    launch = run_factory(source, target).launch_options()
+    java = f"-XX:+UseParallelGC -XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    assert launch == ["--driver-memory", "2g", "--driver-java-options", java]
+    # the bench's runs with and without an archive of their own leave the profile's out
+    launch = run_factory(source, target, class_data=False).launch_options()
     assert launch == ["--driver-memory", "2g", "--driver-java-options", "-XX:+UseParallelGC"]
 
 

@@ -1,0 +1,118 @@
+"""The local driver JVM's class-data-sharing archive: `make setup` writes it, the local profile
+maps it (``spark.class_data_archive: auto``, lib.spark.factory.CLASS_DATA_ARCHIVE).
+
+A training run, the Xetra entry over one synthetic day of local files through spark-submit,
+writes a dynamic archive of the classes its JVM loaded when it exits (Java 17's
+``-XX:ArchiveClassesAtExit``). The archive is checked to map in a JVM started as the local
+profile starts one (``-Xshare:on`` makes the JVM fail when it does not fit), then moved into
+place. It fits one Java build and one Spark class path: after an upgrade the JVM ignores it, and
+`make setup` writes a new one.
+
+    python -m tooling.local.class_data [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from lib.spark.factory import CLASS_DATA_LOG_OFF, SparkFactory, class_data_options
+from lib.spark.jars import repository_root
+from tooling.generators.xetra import day_files
+from tooling.local.spark_submit import spark_submit
+
+MASTER = "local[2]"
+TRAINING_DAY = date(2024, 1, 5)
+
+
+class ClassDataError(RuntimeError):
+    """The archive could not be written or does not map (its message says why)."""
+
+
+def usable(factory: SparkFactory, archive: Path) -> bool:
+    """Whether a JVM launched with the factory's options maps `archive` (its Java build and
+    Spark class path fit)."""
+    check = " ".join(["-Xshare:on", *class_data_options(archive)])
+    return spark_submit(_without_archive(factory), ["--version"], MASTER, check).returncode == 0
+
+
+def build(factory: SparkFactory, destination: Path, timeout: float = 600) -> float:
+    """Write `destination` from a training run; returns the run's seconds. Raises
+    ClassDataError when the run fails or its archive does not map."""
+    root = repository_root()
+    if root is None:
+        raise ClassDataError("the training run needs the repository (jobs/xetra/entry.py)")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="class-data-") as folder:
+        work = Path(folder)
+        source = work / "pds"
+        for key, text in day_files(TRAINING_DAY, count=20, trades_per_hour=30):
+            (source / key).parent.mkdir(parents=True, exist_ok=True)
+            (source / key).write_text(text)
+        target = work / "lake"
+        recorded = destination.parent / f".{destination.name}.{time.time_ns()}.tmp"
+        arguments = [
+            str(root / "jobs/xetra/entry.py"), "--env", "local",
+            "--source", source.as_uri(), "--target", target.as_uri(),
+            "--start", TRAINING_DAY.isoformat(), "--end", TRAINING_DAY.isoformat(),
+            "--set", "logging.stdout=false", "--set", "logging.log_path=",
+        ]  # fmt: skip
+        training = _without_archive(factory.for_run([source.as_uri(), target.as_uri()]))
+        started = time.monotonic()
+        try:
+            result = spark_submit(training, arguments, MASTER,
+                                  f"-XX:ArchiveClassesAtExit={recorded} {CLASS_DATA_LOG_OFF}",
+                                  timeout=timeout)  # fmt: skip
+            seconds = time.monotonic() - started
+            if result.returncode != 0:
+                raise ClassDataError(f"the training run exited {result.returncode}: "
+                                     f"{result.stderr[-2000:]}")  # fmt: skip
+            if not recorded.is_file():
+                raise ClassDataError("the training run's JVM wrote no archive")
+            if not usable(factory, recorded):
+                raise ClassDataError("the archive written does not map in the local profile's JVM")
+            recorded.replace(destination)
+        finally:
+            recorded.unlink(missing_ok=True)
+    return seconds
+
+
+def _without_archive(factory: SparkFactory) -> SparkFactory:
+    """`factory`'s launch without its own archive option (a check or a recording sets it)."""
+    copy = factory.for_run([])
+    copy.class_data_archive = None
+    return copy
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lib.config import load_config
+
+    parser = argparse.ArgumentParser(prog="python -m tooling.local.class_data",
+                                     description=__doc__.split("\n\n")[0])  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="write it even if one maps")
+    args = parser.parse_args(argv)
+    factory = SparkFactory.from_config(load_config("local"))
+    destination = factory.class_data_archive
+    if destination is None:
+        print("class-data archive: off (spark.class_data_archive)")
+        return 0
+    if not args.force and destination.is_file() and usable(factory, destination):
+        print(f"class-data archive: {destination} (up to date)")
+        return 0
+    try:
+        seconds = build(factory, destination)
+    except (ClassDataError, OSError) as error:
+        # JVMs start without it, only slower: setup goes on, and says so
+        print(f"class-data archive: not written ({error}); JVMs start without it",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    print(f"class-data archive: {destination} written by a {seconds:.1f} s training run")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
