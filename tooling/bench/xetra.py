@@ -296,6 +296,8 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         # the median: one cold run varies by 20 %
         cold_runs = checked_runs("cold job", expected, repeat if cold else 0, cold_once)
         cold_seconds = statistics.median(cold_runs) if cold_runs else None
+        archive = run_factory(file_uri(data), file_uri(work)).class_data_archive
+        cold_archive = str(archive) if cold_runs and archive and archive.is_file() else None
         daily = daily_case(data, work) if cold else None
         cds = class_data_sharing(data, work) if cold else None
     finally:
@@ -312,6 +314,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
             "spark_floor": round(floor, 2),
             "job_cold": round(cold_seconds, 2) if cold_seconds is not None else None,
             "job_cold_runs": [round(seconds, 2) for seconds in cold_runs],
+            "job_cold_class_data_archive": cold_archive,
             **{peer: round(value, 2) for peer, value in peers.items()},
         },
         "scaling": scaling,
