@@ -31,7 +31,7 @@ java: $(PIP_STAMP) ## check that Java 17+ is installed
 jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL_JARS_DIR)
 	@$(PY) -m lib.spark.jars resolve
 
-class-data: $(PIP_STAMP) java jars ## the local driver JVM's class-data-sharing archive (.jars/driver-classes.jsa; a 20 s training run)
+class-data: $(PIP_STAMP) java jars ## the local driver JVM's class-data-sharing archive (.jars/driver-classes.jsa; a 20-30 s training run)
 	@$(PY) -m tooling.local.class_data
 
 run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic data)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lib.config import DEFAULT_LOCAL_ENDPOINT, AppConfig, ConfScalar, S3ABucketConfig
 from lib.redact import Redactor, redact_mapping
+from lib.spark import class_data
 from lib.spark import jars as jar_registry
 from lib.spark.delta import DELTA_CATALOG, DELTA_EXTENSION, DELTA_SPARK_CONF
 from lib.spark.java import JavaError, check_java
@@ -55,16 +56,10 @@ EMULATOR_ACCESS_KEY = "testing"
 # Performance). Not added when the environment or the config already picks a collector (the
 # JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
-# A class-data-sharing archive of the local driver JVM's classes (Java 17's dynamic AppCDS,
-# written by `make setup`: tooling/local/class_data.py) in the jar folder. Mapped, the JVM loads
-# Spark's classes from it instead of parsing and verifying them from the jars: a cold
-# spark-submit of the bench's month 20.7 s -> 17.7 s (README, Performance). The JVM checks the
-# archive against its own build and class path and ignores one that does not match; its
-# messages about that are turned off, as a run's stdout may carry a job's output.
-CLASS_DATA_ARCHIVE = "driver-classes.jsa"
-CLASS_DATA_LOG_OFF = "-Xlog:cds*=off"
-# options that already decide class-data sharing (the local profile then adds none)
-CLASS_DATA_OPTION = re.compile(r"-Xshare:|-XX:SharedArchiveFile=|-XX:ArchiveClassesAtExit=")
+# The local driver JVM maps the class-data-sharing archive `make setup` writes into the jar
+# folder (lib.spark.class_data): it loads Spark's classes from it instead of parsing and
+# verifying them from the jars (a cold spark-submit of the bench's month 18.51 s -> 16.72 s,
+# README, Performance).
 # the flags that pick one of Java 17's collectors (not tuning flags such as
 # -XX:+UseAdaptiveSizePolicyWithSystemGC)
 COLLECTOR_OPTION = re.compile(r"-XX:\+Use(?:Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\b")
@@ -106,11 +101,6 @@ def _conf_value(value: ConfScalar) -> str:
 def collector_in_environment(environ: Mapping[str, str]) -> bool:
     """Whether the environment a driver JVM starts in already picks its garbage collector."""
     return any(COLLECTOR_OPTION.search(environ.get(name, "")) for name in JVM_OPTION_VARIABLES)
-
-
-def class_data_options(archive: Path) -> list[str]:
-    """The JVM options that map `archive` (quietly ignored by a JVM it does not fit)."""
-    return [f"-XX:SharedArchiveFile={archive}", CLASS_DATA_LOG_OFF]
 
 
 def logged_conf(conf: Mapping[str, str]) -> dict[str, str]:
@@ -173,9 +163,9 @@ class SparkFactory:
         self.jars_dir = Path(jars_dir) if jars_dir else jar_registry.default_jars_dir(self._environ)
         # "auto": the archive `make setup` writes into the jar folder
         self.class_data_archive = (
-            self.jars_dir / CLASS_DATA_ARCHIVE
+            self.jars_dir / class_data.ARCHIVE_NAME
             if class_data_archive == "auto"
-            else Path(class_data_archive)
+            else Path(class_data_archive).expanduser().absolute()
             if class_data_archive
             else None
         )
@@ -248,7 +238,7 @@ class SparkFactory:
         jar_paths: list[Path] | None = None,
     ) -> dict[str, str]:
         """Every Spark setting the session will get, as plain strings (no I/O but a look for
-        the local profile's class-data archive)."""
+        the local profile's class-data archive and its seal)."""
         conf: dict[str, str] = {
             "spark.app.name": app_name,
             "spark.sql.session.timeZone": "UTC",
@@ -304,11 +294,11 @@ class SparkFactory:
         archive = self.class_data_archive
         if (
             archive is not None
-            and not any(CLASS_DATA_OPTION.search(value) for value in chosen)
-            and not re.search(r"[\s\"']", str(archive))  # one word in Spark's option string
-            and archive.is_file()
+            and not any(class_data.DECIDING_OPTION.search(value) for value in chosen)
+            and class_data.usable_path(archive)
+            and class_data.sealed(archive)
         ):
-            options += class_data_options(archive)
+            options += class_data.jvm_options(archive)
         return options
 
     def launch_options(self) -> list[str]:

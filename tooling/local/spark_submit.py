@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lib.spark.factory import COLLECTOR_OPTION, SparkFactory
+from lib.spark.factory import COLLECTOR_OPTION, JVM_OPTION_VARIABLES, SparkFactory
 from lib.spark.jars import repository_root
 
 
@@ -37,13 +37,17 @@ def spark_submit(
     master: str,
     java_options: str = "",
     timeout: float | None = None,
+    jvm_environment: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """spark-submit with the factory's launch options and jars, then `arguments` (an entry
     script and its arguments, or ``--version``), in a fresh JVM: the project on PYTHONPATH, this
-    Python for the workers; `java_options` go after the factory's JVM options."""
+    Python for the workers; `java_options` go after the factory's JVM options. Without
+    `jvm_environment` the variables every JVM or spark-submit reads options from are left out
+    (lib.spark.factory.JVM_OPTION_VARIABLES)."""
     root = repository_root() or Path.cwd()
     executable = Path(sys.executable).parent / "spark-submit"
-    env = {key: value for key, value in os.environ.items() if key != "SPARK_HOME"}
+    dropped = {"SPARK_HOME", *(() if jvm_environment else JVM_OPTION_VARIABLES)}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONPATH": str(root), "SPARK_MASTER": master}
     launch = with_java_options(factory.launch_options(), java_options)
     command = [str(executable), "--master", master, *launch, "--conf", "spark.ui.enabled=false"]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lib.config import S3ABucketConfig, load_config
+from lib.spark import class_data
 from lib.spark.factory import (
     ANONYMOUS_PROVIDER,
     DELTA_EXTENSION,
@@ -220,46 +221,71 @@ def test_missing_jars_fail_at_session_creation_with_the_fix(tmp_path):
     assert "make setup" in result.stdout
 
 
-def test_the_local_driver_jvm_maps_the_class_data_archive_when_there_is_one(tmp_path):
-    archive = tmp_path / "driver-classes.jsa"
+def sealed_archive(folder: Path) -> Path:
+    archive = folder / "driver-classes.jsa"
     archive.write_bytes(b"an archive")
+    class_data.seal(archive)
+    return archive
+
+
+def archive_options(archive: Path) -> str:
+    return f"-XX:SharedArchiveFile={archive} -XX:+VerifySharedSpaces -Xlog:cds*=off"
+
+
+def test_the_local_driver_jvm_maps_the_sealed_class_data_archive(tmp_path):
+    archive = sealed_archive(tmp_path)
     local = SparkFactory(master="local[2]", jars_dir=tmp_path, class_data_archive="auto",
                          environ={})  # fmt: skip
     assert local.class_data_archive == archive
-    expected = f"-XX:+UseParallelGC -XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    expected = f"-XX:+UseParallelGC {archive_options(archive)}"
     assert local.session_conf("t")["spark.driver.extraJavaOptions"] == expected
     assert local.launch_options()[-2:] == ["--driver-java-options", expected]
-    archive.unlink()  # not written (yet): not asked for
+    # changed since it was sealed (cut short, written again): a JVM given a truncated archive
+    # dies at its start, so it is left out
+    with archive.open("ab") as handle:
+        handle.write(b"more")
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+    class_data.seal(archive)
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == expected
+    class_data.seal_path(archive).write_text("{")  # a damaged seal
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+    class_data.seal_path(archive).unlink()
+    assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+    class_data.seal(archive)
+    archive.unlink()  # gone
     assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
 
 
 def test_the_class_data_archive_is_left_out_where_something_else_decides(tmp_path):
-    archive = tmp_path / "driver-classes.jsa"
-    archive.write_bytes(b"an archive")
+    archive = sealed_archive(tmp_path)
     options = "spark.driver.extraJavaOptions"
 
     def conf(**given):
         given = {"environ": {}, "class_data_archive": archive, **given}
         return SparkFactory(master="local[2]", **given).session_conf("t")
 
-    assert "SharedArchiveFile" in conf()[options]
+    assert archive_options(archive) in conf()[options]
     assert "SharedArchiveFile" not in conf(class_data_archive=None).get(options, "")
     assert conf(conf={options: "-Xss4m"})[options] == "-Xss4m"  # the user's own options
+    decided = ("-Xshare:off", f"-XX:SharedArchiveFile={tmp_path}/other.jsa",
+               f"-XX:ArchiveClassesAtExit={tmp_path}/new.jsa")  # fmt: skip
     for variable in ("JAVA_TOOL_OPTIONS", "SPARK_SUBMIT_OPTS", "_JAVA_OPTIONS"):
-        for decided in ("-Xshare:off", f"-XX:SharedArchiveFile={tmp_path}/other.jsa"):
-            assert conf(environ={variable: decided})[options] == "-XX:+UseParallelGC"
+        for option in decided:
+            assert conf(environ={variable: option})[options] == "-XX:+UseParallelGC"
     assert conf(conf={"spark.driver.defaultJavaOptions": "-Xshare:off"})[options] == (
         "-XX:+UseParallelGC"
     )
     # a collector picked elsewhere keeps the profile's out, not the archive
     picked = conf(environ={"JAVA_TOOL_OPTIONS": "-XX:+UseSerialGC"})[options]
-    assert picked == f"-XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    assert picked == archive_options(archive)
     cloud = SparkFactory(master=None, profile="cloud", class_data_archive=archive, environ={})
     assert options not in cloud.session_conf("t")
-    spaced = tmp_path / "a folder" / "driver-classes.jsa"  # not one word in the option string
-    spaced.parent.mkdir()
-    spaced.write_bytes(b"an archive")
-    assert "SharedArchiveFile" not in conf(class_data_archive=spaced)[options]
+    # not one word of Spark's option string, or not ASCII (a JVM under the C locale does not
+    # map it)
+    for name in ("a folder", 'a"quote', "caf\u00e9"):
+        folder = tmp_path / name
+        folder.mkdir()
+        assert "SharedArchiveFile" not in conf(class_data_archive=sealed_archive(folder))[options]
 
 
 def test_the_local_config_asks_for_the_archive_of_make_setup(tmp_path):

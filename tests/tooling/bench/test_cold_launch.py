@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from lib.spark import class_data
 from lib.spark.factory import collector_in_environment
 from tooling.bench.xetra import run_factory
 from tooling.local.spark_submit import with_java_options
@@ -16,10 +17,11 @@ def test_a_cold_run_launches_with_the_local_profiles_driver_options(tmp_path, mo
         pytest.skip("this environment picks the JVM's collector itself")
     archive = tmp_path / "driver-classes.jsa"
     archive.write_bytes(b"an archive")
+    class_data.seal(archive)
     monkeypatch.setenv("ETL_CLASS_DATA_ARCHIVE", str(archive))
     source, target = tmp_path.as_uri(), (tmp_path / "out").as_uri()
     launch = run_factory(source, target).launch_options()
-    java = f"-XX:+UseParallelGC -XX:SharedArchiveFile={archive} -Xlog:cds*=off"
+    java = f"-XX:+UseParallelGC {' '.join(class_data.jvm_options(archive))}"
     assert launch == ["--driver-memory", "2g", "--driver-java-options", java]
     # the bench's runs with and without an archive of their own leave the profile's out
     launch = run_factory(source, target, class_data=False).launch_options()
