@@ -163,3 +163,22 @@ def test_one_line_keeps_the_type_except_for_job_failed():
     assert one_line(ValueError("a\n  b")) == "ValueError: a b"
     assert one_line(JobFailed("why")) == "why"
     assert len(one_line(ValueError("x" * 900))) == MAX_REASON_CHARS
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("level", ["DEBUG", "INFO"])
+def test_the_spark_conf_is_read_for_the_log_only_at_debug(spark, capsys, monkeypatch, level):
+    """Reading the whole Spark conf takes about 500 py4j calls: a run reads it only when its
+    debug line is logged."""
+    from pyspark import SparkContext
+
+    reads = []
+    original = SparkContext.getConf
+    monkeypatch.setattr(SparkContext, "getConf",
+                        lambda self: reads.append(1) or original(self))  # fmt: skip
+    spec = JobSpec(name="runner_demo", settings=DemoSettings, body=lambda context: {},
+                   uses_spark=True)  # fmt: skip
+    assert run_job(spec, [*COMMON, "--set", f"logging.level={level}"]) == 0
+    logged = capsys.readouterr().out
+    assert ('"spark conf"' in logged or "spark conf" in logged) == (level == "DEBUG")
+    assert bool(reads) == (level == "DEBUG")
