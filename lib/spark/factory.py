@@ -56,10 +56,6 @@ EMULATOR_ACCESS_KEY = "testing"
 # Performance). Not added when the environment or the config already picks a collector (the
 # JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
-# The local driver JVM maps the class-data-sharing archive `make setup` writes into the jar
-# folder (lib.spark.class_data): it loads Spark's classes from it instead of parsing and
-# verifying them from the jars (a cold spark-submit of the bench's month 18.51 s -> 16.72 s,
-# README, Performance).
 # the flags that pick one of Java 17's collectors (not tuning flags such as
 # -XX:+UseAdaptiveSizePolicyWithSystemGC)
 COLLECTOR_OPTION = re.compile(r"-XX:\+Use(?:Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\b")
@@ -98,9 +94,14 @@ def _conf_value(value: ConfScalar) -> str:
     return str(value)
 
 
+def jvm_options_in_environment(environ: Mapping[str, str]) -> list[str]:
+    """The JVM options a driver JVM started in `environ` reads besides its command line."""
+    return [environ.get(name, "") for name in JVM_OPTION_VARIABLES]
+
+
 def collector_in_environment(environ: Mapping[str, str]) -> bool:
     """Whether the environment a driver JVM starts in already picks its garbage collector."""
-    return any(COLLECTOR_OPTION.search(environ.get(name, "")) for name in JVM_OPTION_VARIABLES)
+    return any(COLLECTOR_OPTION.search(value) for value in jvm_options_in_environment(environ))
 
 
 def logged_conf(conf: Mapping[str, str]) -> dict[str, str]:
@@ -284,10 +285,11 @@ class SparkFactory:
 
     def _local_driver_java_options(self, conf: Mapping[str, str]) -> list[str]:
         """The local profile's driver JVM options: the parallel collector unless the
-        environment or `conf` picks one, and the class-data archive when there is one and
-        nothing else decides class-data sharing."""
+        environment or `conf` picks one, and the class-data archive `make setup` writes (the
+        JVM loads Spark's classes from it instead of reading and verifying them from the jars:
+        README, Performance) when it is sealed and nothing else decides class-data sharing."""
         chosen = [conf.get("spark.driver.defaultJavaOptions", "")]
-        chosen += [self._environ.get(name, "") for name in JVM_OPTION_VARIABLES]
+        chosen += jvm_options_in_environment(self._environ)
         options = []
         if not any(COLLECTOR_OPTION.search(value) for value in chosen):
             options.append(LOCAL_DRIVER_JAVA_OPTIONS)
@@ -408,9 +410,7 @@ class SparkFactory:
         # SparkContext.getConf() copies the whole conf, three py4j calls per entry (about 800)
         current = {key: active.conf.get(key, None) for key in wanted}
         differing = sorted(
-            key
-            for key, value in wanted.items()
-            if key in current and not _holds(key, current[key], value)
+            key for key, value in wanted.items() if not _holds(key, current[key], value)
         )
         if differing:
             LOG.warning(

@@ -144,9 +144,9 @@ def table(results: dict[str, Any]) -> str:
         rows.append(f"Class-data sharing (driver JVM, one day, cold): without {cds['without']:.2f}"
                     f" s, with an archive of that day {cds['with_archive']:.2f} s (the run writing "
                     f"it {cds['recording_run']:.2f} s)")  # fmt: skip
-    if seconds.get("job_cold_class_data_archive"):
+    if mapped:
         rows.append(f"  cold runs (month, daily case, empty entry) map the local profile's archive "
-                    f"({seconds['job_cold_class_data_archive']}, make setup)")  # fmt: skip
+                    f"({mapped}, make setup)")  # fmt: skip
     rows.append("Warm run, per Spark job (Spark's event log):")
     rows.append(xetra["warm_stages"])
     cw = results["cloudwatch"]

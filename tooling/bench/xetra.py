@@ -296,8 +296,11 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         # the median: one cold run varies by 20 %
         cold_runs = checked_runs("cold job", expected, repeat if cold else 0, cold_once)
         cold_seconds = statistics.median(cold_runs) if cold_runs else None
-        archive = run_factory(file_uri(data), file_uri(work)).class_data_archive
-        cold_archive = str(archive) if cold_runs and archive and archive.is_file() else None
+        # the archive the cold runs' launch options mapped (a sealed one), if any
+        launch = run_factory(file_uri(data), file_uri(work)).launch_options()
+        mapped = [option for value in launch for option in value.split()
+                  if option.startswith("-XX:SharedArchiveFile=")]  # fmt: skip
+        cold_archive = mapped[0].split("=", 1)[1] if cold_runs and mapped else None
         daily = daily_case(data, work) if cold else None
         cds = class_data_sharing(data, work) if cold else None
     finally:

@@ -81,7 +81,7 @@ def build(factory: SparkFactory, destination: Path, timeout: float = 600) -> flo
             "--start", TRAINING_DAY.isoformat(), "--end", TRAINING_DAY.isoformat(),
             "--set", "logging.stdout=false", "--set", "logging.log_path=",
         ]  # fmt: skip
-        training = _without_archive(factory.for_run([source.as_uri(), target.as_uri()]))
+        training = _without_archive(factory)  # narrowed to local files: no S3A, no jars
         recording = f"-XX:ArchiveClassesAtExit={recorded} {class_data.LOG_OFF}"
         started = time.monotonic()
         try:
@@ -111,7 +111,8 @@ def up_to_date(factory: SparkFactory, archive: Path) -> bool:
 
 
 def _without_archive(factory: SparkFactory) -> SparkFactory:
-    """`factory`'s launch without its own archive option (a check or a recording sets it)."""
+    """`factory` narrowed to a run over local files (no S3A, no jars), without its own
+    archive option (a check or a recording sets it)."""
     copy = factory.for_run([])
     copy.class_data_archive = None
     return copy
