@@ -1,7 +1,7 @@
 """Spark compiles each whole-stage pipeline to Java; HotSpot does not JIT-compile a method of
 more than 8,000 bytes of bytecode (-XX:+DontCompileHugeMethods, on by default), so such a
 stage runs interpreted. The parse stages of both passes over the CSVs are single methods of
-7,700-7,950 bytes: a fast path added to the parse once took it to 8,321 bytes and made the pass
+7,300-7,400 bytes: a fast path added to the parse once took it to 8,321 bytes and made the pass
 twice as slow, with every test still green, and a date filter of 2-10 dates written into the
 quarantine's parse stage (one comparison per date) took it over too. This guard fails before
 that happens again, for runs of 1 to 11 dates (Spark turns 11 or more into one set lookup)."""
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from jobs.xetra.job import read_quarantine, report_plan
-from jobs.xetra.transform import HEADER
+from jobs.xetra.transform import HEADER, PRICES
 from lib.storage import LocalStore
 
 pytestmark = pytest.mark.spark
@@ -59,3 +59,22 @@ def test_every_stage_of_both_passes_stays_within_the_jit_limit(
         assert sizes and sizes[0][0].startswith("*(1) ") and sizes[0][1] > 1000, (what, sizes)
         too_large = [(subtree, size) for subtree, size in sizes if size > JIT_LIMIT]
         assert not too_large, f"{what}: generated methods HotSpot would not compile: {too_large}"
+
+
+def test_each_price_is_parsed_once_per_row(spark, tmp_path):
+    """The parse stage turns each price's text into a double once: a guard on the cast value
+    in the same expression made Spark parse it twice (a condition and the value it guards share
+    an expression only when both always run), 4 of 8 parses per row wasted."""
+    day = tmp_path / "2024-01-04"
+    day.mkdir()
+    (day / "2024-01-04_BINS_XETR08.csv").write_text(f"{HEADER}\n{ROW}\n")
+    files = list(LocalStore(str(tmp_path)).list("2024-01-04/"))
+    session = spark.newSession()
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    report, _, _ = report_plan(session, tmp_path.as_uri(), files, [date(2024, 1, 4)], 14, False)
+    debug = getattr(session._jvm.org.apache.spark.sql.execution.debug, "package$")
+    subtrees = debug.__getattr__("MODULE$").codegenStringSeq(
+        report._jdf.queryExecution().executedPlan()
+    )
+    parse_code = subtrees.apply(0)._2()  # the first stage: reading and parsing the CSVs
+    assert parse_code.count("Double.valueOf(") == len(PRICES)
