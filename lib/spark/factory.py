@@ -56,6 +56,12 @@ EMULATOR_ACCESS_KEY = "testing"
 # Performance). Not added when the environment or the config already picks a collector (the
 # JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
+# A local master's read tasks: Spark aims at one per core (the files' bytes over the cores), and
+# its packing then leaves a last task that runs alone on one core. Twice the cores keeps both
+# cores busy to the end: on 2 cores, the Xetra read and parse of July 2017 2.62 -> 2.45 s, of 5
+# days 0.78 -> 0.69 s, one day as before (README, Performance). Not set when the conf has it.
+FILES_MIN_PARTITIONS = "spark.sql.files.minPartitionNum"
+LOCAL_MASTER = re.compile(r"local(?:\[(\*|[1-9]\d*)(?:,\s*\d+)?\])?")
 # the flags that pick one of Java 17's collectors (not tuning flags such as
 # -XX:+UseAdaptiveSizePolicyWithSystemGC)
 COLLECTOR_OPTION = re.compile(r"-XX:\+Use(?:Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\b")
@@ -92,6 +98,20 @@ def _conf_value(value: ConfScalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def local_cores(master: str | None) -> int | None:
+    """The cores a local master runs tasks on (``local``, ``local[N]``, ``local[*]``,
+    ``local[N,F]``); None for any other master."""
+    match = LOCAL_MASTER.fullmatch(master or "")
+    if match is None:
+        return None
+    if match.group(1) is None:
+        return 1
+    if match.group(1) == "*":
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity else os.cpu_count() or 1
+    return int(match.group(1))
 
 
 def jvm_options_in_environment(environ: Mapping[str, str]) -> list[str]:
@@ -274,6 +294,9 @@ class SparkFactory:
             conf.update(_bucket_conf(bucket, settings))
         conf.update({key: _conf_value(value) for key, value in self.conf.items()})
         conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
+        cores = local_cores(conf.get("spark.master"))
+        if self.profile == "local" and cores and FILES_MIN_PARTITIONS not in conf:
+            conf[FILES_MIN_PARTITIONS] = str(2 * cores)
         # last, so that it sees every other source: JVM options given in the conf or the
         # arguments replace the profile's, and a collector or class-data option picked
         # anywhere it can see keeps that one out

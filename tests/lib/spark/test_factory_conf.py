@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from lib.config import S3ABucketConfig, load_config
 from lib.spark import class_data
 from lib.spark.factory import (
     ANONYMOUS_PROVIDER,
     DELTA_EXTENSION,
+    FILES_MIN_PARTITIONS,
     LOCAL_DRIVER_JAVA_OPTIONS,
     PATH_OUTPUT_COMMIT_PROTOCOL,
     S3A_FILESYSTEM,
@@ -85,6 +89,22 @@ def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_p
     assert "spark.sql.sources.commitProtocolClass" not in conf
     assert conf["spark.sql.extensions"] == DELTA_EXTENSION
     assert "spark.databricks.delta.snapshotPartitions" not in conf
+
+
+@pytest.mark.parametrize(
+    ("master", "tasks"),
+    [("local[2]", "4"), ("local", "2"), ("local[3,2]", "6"), ("local[16]", "32"),
+     ("local[*]", str(2 * len(os.sched_getaffinity(0)))), ("local[0]", None), ("yarn", None),
+     ("spark://host:7077", None), ("local-cluster[2,1,1024]", None), (None, None)],
+)  # fmt: skip
+def test_a_local_master_reads_files_in_two_tasks_per_core(master, tasks):
+    conf = SparkFactory(master=master, environ={}).session_conf("t")
+    assert conf.get(FILES_MIN_PARTITIONS) == tasks
+    # a value in the conf stays, and the cloud profile leaves Spark's own
+    given = SparkFactory(master=master, environ={}, conf={FILES_MIN_PARTITIONS: 7})
+    assert given.session_conf("t")[FILES_MIN_PARTITIONS] == "7"
+    cloud = SparkFactory(master=master, profile="cloud", environ={}).session_conf("t")
+    assert FILES_MIN_PARTITIONS not in cloud
 
 
 def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its_platforms():
