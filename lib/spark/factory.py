@@ -56,13 +56,22 @@ EMULATOR_ACCESS_KEY = "testing"
 # Performance). Not added when the environment or the config already picks a collector (the
 # JVM refuses to start with two).
 LOCAL_DRIVER_JAVA_OPTIONS = "-XX:+UseParallelGC"
-# A local master's read tasks: Spark aims at one per core (the files' bytes over the cores), and
-# its packing then leaves a last task that runs alone on one core. Twice the cores keeps both
-# cores busy to the end: on 2 cores, reading and parsing a month of hourly CSVs of about 0.6 MB
-# 2.62 -> 2.45 s, 5 days 0.78 -> 0.69 s, one day as before (README, Performance). Not set when
-# the conf has it.
+# A local master's read tasks: Spark aims at one per core (the files' bytes and open costs over
+# spark.sql.files.minPartitionNum, by default the cores), and its packing then often leaves a
+# last task running alone on one core. With the local profile's 2 MB open cost (conf/local.yaml)
+# one task per core left short runs of small files in 2-3 tasks, one holding the big files (on
+# 2 cores, 5 days of hourly CSVs 0.78 -> 1.06 s, one day 0.77 -> 1.16 s); two per core keeps
+# them at Spark's defaults' time or better (README, Performance). A hint: not set when the conf
+# has it or sets the parallelism Spark would take it from, and for local[*] counted from this
+# process's CPUs (a JVM under a CPU quota may count fewer).
 FILES_MIN_PARTITIONS = "spark.sql.files.minPartitionNum"
-LOCAL_MASTER = re.compile(r"local(?:\[(\*|[1-9]\d*)(?:,\s*\d+)?\])?")
+PARALLELISM_KEYS = (
+    FILES_MIN_PARTITIONS,
+    "spark.sql.leafNodeDefaultParallelism",
+    "spark.default.parallelism",
+)
+# Spark's forms of a local master: local, local[N], local[*], local[N, F], local[*, F]
+LOCAL_MASTER = re.compile(r"local(?:\[([0-9]+|\*)(?:\s*,\s*[0-9]+)?\])?")
 # the flags that pick one of Java 17's collectors (not tuning flags such as
 # -XX:+UseAdaptiveSizePolicyWithSystemGC)
 COLLECTOR_OPTION = re.compile(r"-XX:\+Use(?:Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC\b")
@@ -112,7 +121,7 @@ def local_cores(master: str | None) -> int | None:
     if match.group(1) == "*":
         affinity = getattr(os, "sched_getaffinity", None)
         return len(affinity(0)) if affinity else os.cpu_count() or 1
-    return int(match.group(1))
+    return int(match.group(1)) or None  # local[0] runs nothing
 
 
 def jvm_options_in_environment(environ: Mapping[str, str]) -> list[str]:
@@ -296,7 +305,7 @@ class SparkFactory:
         conf.update({key: _conf_value(value) for key, value in self.conf.items()})
         conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
         cores = local_cores(conf.get("spark.master"))
-        if self.profile == "local" and cores and FILES_MIN_PARTITIONS not in conf:
+        if self.profile == "local" and cores and not any(key in conf for key in PARALLELISM_KEYS):
             conf[FILES_MIN_PARTITIONS] = str(2 * cores)
         # last, so that it sees every other source: JVM options given in the conf or the
         # arguments replace the profile's, and a collector or class-data option picked

@@ -93,11 +93,13 @@ def test_cloud_profile_leaves_endpoints_credentials_jars_and_committers_to_the_p
 
 @pytest.mark.parametrize(
     ("master", "tasks"),
-    [("local[2]", "4"), ("local", "2"), ("local[3,2]", "6"), ("local[16]", "32"),
-     ("local[*]", str(2 * len(os.sched_getaffinity(0)))), ("local[0]", None), ("yarn", None),
-     ("spark://host:7077", None), ("local-cluster[2,1,1024]", None), (None, None)],
+    [("local[2]", "4"), ("local", "2"), ("local[3,2]", "6"), ("local[4 , 2]", "8"),
+     ("local[02]", "4"), ("local[16]", "32"), ("local[*]", "6"), ("local[*,3]", "6"),
+     ("local[0]", None), ("yarn", None), ("spark://host:7077", None),
+     ("local-cluster[2,1,1024]", None), (None, None)],
 )  # fmt: skip
-def test_a_local_master_reads_files_in_two_tasks_per_core(master, tasks):
+def test_a_local_master_reads_files_in_two_tasks_per_core(monkeypatch, master, tasks):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     conf = SparkFactory(master=master, environ={}).session_conf("t")
     assert conf.get(FILES_MIN_PARTITIONS) == tasks
     # a value in the conf stays, and the cloud profile leaves Spark's own
@@ -105,6 +107,24 @@ def test_a_local_master_reads_files_in_two_tasks_per_core(master, tasks):
     assert given.session_conf("t")[FILES_MIN_PARTITIONS] == "7"
     cloud = SparkFactory(master=master, profile="cloud", environ={}).session_conf("t")
     assert FILES_MIN_PARTITIONS not in cloud
+
+
+def test_local_star_counts_the_cpus_where_affinity_is_unknown(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # macOS, Windows
+    monkeypatch.setattr(os, "cpu_count", lambda: 5)
+    conf = SparkFactory(master="local[*]", environ={}).session_conf("t")
+    assert conf[FILES_MIN_PARTITIONS] == "10"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{"spark.default.parallelism": 16}, {"spark.sql.leafNodeDefaultParallelism": 16}],
+)
+def test_a_parallelism_the_caller_sets_keeps_shaping_read_tasks(given):
+    factory = SparkFactory(master="local[2]", environ={}, conf=given)
+    assert FILES_MIN_PARTITIONS not in factory.session_conf("t")
+    factory = SparkFactory(master="local[2]", environ={})
+    assert FILES_MIN_PARTITIONS not in factory.session_conf("t", default_parallelism=16)
 
 
 def test_the_local_driver_jvm_takes_the_parallel_collector_and_the_cloud_one_its_platforms():
