@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 ARCHIVE_NAME = "driver-classes.jsa"
 LOG_OFF = "-Xlog:cds*=off"
+ARCHIVE_OPTION = "-XX:SharedArchiveFile="  # followed by the archive's path
 # options that already decide class-data sharing (the local profile then adds none)
 DECIDING_OPTION = re.compile(r"-Xshare:|-XX:SharedArchiveFile=|-XX:ArchiveClassesAtExit=")
 
@@ -36,7 +38,14 @@ def usable_path(path: Path) -> bool:
 def jvm_options(archive: Path) -> list[str]:
     """The options that map `archive`, its checksums checked, quietly ignored by a JVM it does
     not fit."""
-    return [f"-XX:SharedArchiveFile={archive}", "-XX:+VerifySharedSpaces", LOG_OFF]
+    return [f"{ARCHIVE_OPTION}{archive}", "-XX:+VerifySharedSpaces", LOG_OFF]
+
+
+def archive_in(options: Sequence[str]) -> str | None:
+    """The archive that JVM option strings (each one or more options) map, if any."""
+    mapped = [option for value in options for option in value.split()
+              if option.startswith(ARCHIVE_OPTION)]  # fmt: skip
+    return mapped[-1].removeprefix(ARCHIVE_OPTION) if mapped else None
 
 
 def seal_path(archive: Path) -> Path:

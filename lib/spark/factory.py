@@ -304,9 +304,10 @@ class SparkFactory:
             conf.update(_bucket_conf(bucket, settings))
         conf.update({key: _conf_value(value) for key, value in self.conf.items()})
         conf.update({key: _conf_value(value) for key, value in (extra_args or {}).items()})
-        cores = local_cores(conf.get("spark.master"))
-        if self.profile == "local" and cores and not any(key in conf for key in PARALLELISM_KEYS):
-            conf[FILES_MIN_PARTITIONS] = str(2 * cores)
+        if self.profile == "local" and not any(key in conf for key in PARALLELISM_KEYS):
+            cores = local_cores(conf.get("spark.master"))
+            if cores:
+                conf[FILES_MIN_PARTITIONS] = str(2 * cores)
         # last, so that it sees every other source: JVM options given in the conf or the
         # arguments replace the profile's, and a collector or class-data option picked
         # anywhere it can see keeps that one out

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.spark import class_data
 from lib.spark.factory import SparkFactory
 from lib.storage import file_uri
 from tooling.bench import PROJECT_ROOT, BenchError
@@ -298,9 +299,7 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         cold_seconds = statistics.median(cold_runs) if cold_runs else None
         # the archive the cold runs' launch options mapped (a sealed one), if any
         launch = run_factory(file_uri(data), file_uri(work)).launch_options()
-        mapped = [option for value in launch for option in value.split()
-                  if option.startswith("-XX:SharedArchiveFile=")]  # fmt: skip
-        cold_archive = mapped[0].split("=", 1)[1] if cold_runs and mapped else None
+        cold_archive = class_data.archive_in(launch) if cold_runs else None
         daily = daily_case(data, work) if cold else None
         cds = class_data_sharing(data, work) if cold else None
     finally:

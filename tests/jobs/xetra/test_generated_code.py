@@ -21,19 +21,41 @@ JIT_LIMIT = 8000  # HotSpot's HugeMethodLimit, in bytes of bytecode
 ROW = '"DE0005190003","BMW","BMW AG ST","Common stock","EUR",2504287,"2024-01-04","08:00",80,81,79,80.5,100,3'  # noqa: E501
 
 
-def largest_methods(session, frame) -> list[tuple[str, int]]:
-    """Per whole-stage codegen subtree of `frame`'s plan, in plan order: its first line and its
-    largest method, in bytes of bytecode (Spark compiles the generated class to measure it)."""
+def codegen_subtrees(session, frame) -> list:
+    """The whole-stage codegen subtrees of `frame`'s plan, in plan order: Spark's (tree text,
+    generated code, bytecode stats) triples (the class is compiled to measure it)."""
     debug = getattr(session._jvm.org.apache.spark.sql.execution.debug, "package$")
     subtrees = debug.__getattr__("MODULE$").codegenStringSeq(
         frame._jdf.queryExecution().executedPlan()
     )
-    sizes = []
+    found = []
     iterator = subtrees.iterator()
     while iterator.hasNext():
-        subtree = iterator.next()
-        sizes.append((subtree._1().splitlines()[0][:100], subtree._3().maxMethodCodeSize()))
-    return sizes
+        found.append(iterator.next())
+    return found
+
+
+def largest_methods(session, frame) -> list[tuple[str, int]]:
+    """Per whole-stage codegen subtree of `frame`'s plan, in plan order: its first line and its
+    largest method, in bytes of bytecode."""
+    return [(subtree._1().splitlines()[0][:100], subtree._3().maxMethodCodeSize())
+            for subtree in codegen_subtrees(session, frame)]  # fmt: skip
+
+
+def both_passes(spark, tmp_path, run_dates: int, per_partition: bool):
+    """The report's and the quarantine's plans over one hour file, for `run_dates` dates, in a
+    session of their own: AQE off (its plan hides the stages until it runs), and the
+    observations these plans register (never run) stay out of the tests' session."""
+    day = tmp_path / "2024-01-04"
+    day.mkdir()
+    (day / "2024-01-04_BINS_XETR08.csv").write_text(f"{HEADER}\n{ROW}\n")
+    files = list(LocalStore(str(tmp_path)).list("2024-01-04/"))
+    dates = [date(2024, 1, 4) + timedelta(days=offset) for offset in range(run_dates)]
+    session = spark.newSession()
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    report, _, _ = report_plan(session, tmp_path.as_uri(), files, dates, 14, per_partition)
+    quarantine = read_quarantine(session, tmp_path.as_uri(), files, dates)
+    return session, (("report", report), ("quarantine", quarantine))
 
 
 @pytest.mark.parametrize("per_partition", [False, True])
@@ -41,19 +63,8 @@ def largest_methods(session, frame) -> list[tuple[str, int]]:
 def test_every_stage_of_both_passes_stays_within_the_jit_limit(
     spark, tmp_path, per_partition, run_dates
 ):
-    day = tmp_path / "2024-01-04"
-    day.mkdir()
-    (day / "2024-01-04_BINS_XETR08.csv").write_text(f"{HEADER}\n{ROW}\n")
-    files = list(LocalStore(str(tmp_path)).list("2024-01-04/"))
-    dates = [date(2024, 1, 4) + timedelta(days=offset) for offset in range(run_dates)]
-    # a session of its own: AQE off (its plan hides the stages until it runs), and the
-    # observations these plans register (never run) stay out of the tests' session
-    session = spark.newSession()
-    session.conf.set("spark.sql.adaptive.enabled", "false")
-
-    report, _, _ = report_plan(session, tmp_path.as_uri(), files, dates, 14, per_partition)
-    quarantine = read_quarantine(session, tmp_path.as_uri(), files, dates)
-    for what, frame in (("report", report), ("quarantine", quarantine)):
+    session, passes = both_passes(spark, tmp_path, run_dates, per_partition)
+    for what, frame in passes:
         sizes = largest_methods(session, frame)
         # the parse (the first stage, reading the CSVs) was measured, not skipped
         assert sizes and sizes[0][0].startswith("*(1) ") and sizes[0][1] > 1000, (what, sizes)
@@ -65,20 +76,9 @@ def test_each_price_is_parsed_once_per_row(spark, tmp_path):
     """The parse stage turns each price's text into a double once: a guard on the cast value
     in the same expression made Spark parse it twice (a condition and the value it guards share
     an expression only when both always run), 4 of 8 parses per row wasted."""
-    day = tmp_path / "2024-01-04"
-    day.mkdir()
-    (day / "2024-01-04_BINS_XETR08.csv").write_text(f"{HEADER}\n{ROW}\n")
-    files = list(LocalStore(str(tmp_path)).list("2024-01-04/"))
-    session = spark.newSession()
-    session.conf.set("spark.sql.adaptive.enabled", "false")
-    dates = [date(2024, 1, 4)]
-    report, _, _ = report_plan(session, tmp_path.as_uri(), files, dates, 14, False)
-    quarantine = read_quarantine(session, tmp_path.as_uri(), files, dates)
-    debug = getattr(session._jvm.org.apache.spark.sql.execution.debug, "package$")
-    for what, frame in (("report", report), ("quarantine", quarantine)):
-        subtrees = debug.__getattr__("MODULE$").codegenStringSeq(
-            frame._jdf.queryExecution().executedPlan()
-        )
-        assert subtrees.size() > 0, what  # AQE off: the plan's stages are there to read
-        parse_code = subtrees.apply(0)._2()  # the first stage: reading and parsing the CSVs
+    session, passes = both_passes(spark, tmp_path, 1, False)
+    for what, frame in passes:
+        subtrees = codegen_subtrees(session, frame)
+        assert subtrees, what  # AQE off: the plan's stages are there to read
+        parse_code = subtrees[0]._2()  # the first stage: reading and parsing the CSVs
         assert parse_code.count("Double.valueOf(") == len(PRICES), what

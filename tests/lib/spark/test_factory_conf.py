@@ -280,11 +280,13 @@ def test_the_local_driver_jvm_maps_the_sealed_class_data_archive(tmp_path):
     expected = f"-XX:+UseParallelGC {archive_options(archive)}"
     assert local.session_conf("t")["spark.driver.extraJavaOptions"] == expected
     assert local.launch_options()[-2:] == ["--driver-java-options", expected]
+    assert class_data.archive_in(local.launch_options()) == str(archive)
     # changed since it was sealed (cut short, written again): a JVM given a truncated archive
     # dies at its start, so it is left out
     with archive.open("ab") as handle:
         handle.write(b"more")
     assert local.session_conf("t")["spark.driver.extraJavaOptions"] == "-XX:+UseParallelGC"
+    assert class_data.archive_in(local.launch_options()) is None
     class_data.seal(archive)
     assert local.session_conf("t")["spark.driver.extraJavaOptions"] == expected
     class_data.seal_path(archive).write_text("{")  # a damaged seal
