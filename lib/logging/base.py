@@ -419,17 +419,39 @@ class BaseLogger(logging.Handler):
         time) makes of a plain record (a str message, no arguments, no error, no stack) its
         message, so that line is the message redacted, without the formatter's call or the
         checks record_to_format makes (about 0.5 µs of a logging call, issue 15)."""
-        formatter = self.formatter
+        message = self._plain_message(record)
+        if message is None:
+            return self.format(record_to_format(record, self.redactor, self.formatter))
+        attributes = record.__dict__
+        if attributes.get(REDACTED_ATTR):
+            record.message = message  # the long way formats `record` itself, and sets it
+            return message
+        line = self._plain_redactor().text(message)
+        if line == message and not attributes.get(FIELDS_ATTR) and not attributes.get(CONTEXT_ATTR):
+            record.message = message  # the long way formats `record` itself here too
+        return line
+
+    def _plain_message(self, record: logging.LogRecord) -> str | None:
+        """The record's message when this sink's line for it is that message, redacted (see
+        _redacted_line); None when it must be formatted the long way."""
         message = record.msg
         if (
-            type(formatter) is logging.Formatter
-            and self._plain_lines  # a subclass's own format() or redactor: the long way
-            and type(message) is str
+            type(message) is str
             and not record.args
             and not record.exc_info
             and not record.exc_text
             and not record.stack_info
             and type(record) is logging.LogRecord
+            and self._formats_message_alone(self.formatter)
+        ):
+            return message
+        return None
+
+    def _formats_message_alone(self, formatter: logging.Formatter | None) -> bool:
+        """Whether `formatter`, on this sink, makes of a plain record its message."""
+        return (
+            type(formatter) is logging.Formatter
+            and self._plain_lines  # a subclass's own format() or redactor: the long way
             and type(formatter._style) is logging.PercentStyle
             and formatter._style._fmt == "%(message)s"
             # a format replaced on the formatter, its style or this handler: the long way
@@ -438,21 +460,12 @@ class BaseLogger(logging.Handler):
             and "format" not in (style := vars(formatter._style))
             and "_format" not in style
             and "format" not in vars(self)
-        ):
-            attributes = record.__dict__
-            if attributes.get(REDACTED_ATTR):
-                record.message = message  # the long way formats `record` itself, and sets it
-                return message
-            # self.redactor, without its property's lookup of a missing attribute
-            line = (own.get("redactor") or self._own_redactor).text(message)
-            if (
-                line == message
-                and not attributes.get(FIELDS_ATTR)
-                and not attributes.get(CONTEXT_ATTR)
-            ):
-                record.message = message  # the long way formats `record` itself here too
-            return line
-        return self.format(record_to_format(record, self.redactor, formatter))
+        )
+
+    def _plain_redactor(self) -> Redactor:
+        """self.redactor for a plain line (a standard Formatter: no redactor of its own unless
+        one was set on it), without its property's lookup of a missing attribute."""
+        return vars(self.formatter).get("redactor") or self._own_redactor
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -99,12 +99,14 @@ from lib.aws.errors import (
 )
 from lib.aws.limits import check_retention_days
 from lib.logging.base import (
+    REDACTED_ATTR,
     BaseLogger,
     JsonFormatter,
     PerProcess,
     utf8_safe,
     warn_stderr,
 )
+from lib.logging.shipper import ShipperLink
 from lib.redact import one_line
 
 MAX_BATCH_EVENTS = 10_000
@@ -113,6 +115,9 @@ EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 262_144
 MIN_EVENT_BYTES = EVENT_OVERHEAD_BYTES + 4  # room for any one character
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+DELIVERIES = ("thread", "process")
+_NOT_PLAIN = object()  # no formatter is this one
+SHIPPER_GRACE = 5.0  # seconds a shipper gets past the flush deadline (its start included)
 # CloudWatch Logs' rules for the names (botocore checks neither pattern nor maximum length)
 LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 LOG_STREAM_NAME = re.compile(r"[^:*]{1,512}")
@@ -395,6 +400,7 @@ class CloudwatchLogs(BaseLogger):
         breaker_seconds: float = 60.0,
         retention_days: int | None = None,
         tags: Mapping[str, str] | None = None,
+        delivery: str = "thread",
     ) -> None:
         # the arguments as given, before any local variable exists: what a pickle carries
         arguments = dict(locals())
@@ -417,6 +423,16 @@ class CloudwatchLogs(BaseLogger):
                 bound = "> 0" if low is not None else ">= 0"
                 raise ValueError(f"{name} must be a number of seconds {bound}, got {value!r}")
         check_retention_days(retention_days)
+        if delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {DELIVERIES}, got {delivery!r}")
+        if delivery == "process" and (
+            clock is not time.time or sleep is not time.sleep or not use_batches
+        ):
+            raise ValueError(
+                "delivery='process' sends from a child process: it takes neither a clock nor a "
+                "sleep of the caller's, and batches (use_batches=False sends in the call: "
+                "delivery='thread')"
+            )
         super().__init__(log_stream_name, log_level, JsonFormatter())
         self._config = {
             key: value
@@ -448,14 +464,15 @@ class CloudwatchLogs(BaseLogger):
         self.retention_days = retention_days
         self.tags = _tag_strings(tags or {})
         self.endpoint = endpoint_url or f"logs.{region or 'default'}"
+        self.delivery = delivery
         self._fallback = fallback
         self._clock = clock
         self._sleep = sleep
         self._bad_timestamp_said = False
-        self._start_process_state()
         # names CloudWatch would refuse: every event goes to the fallback (logging never
-        # fails the job; a run id with a colon, say, must not stop it)
+        # fails the job; a run id with a colon, say, must not stop it), from this process
         self._invalid_names = name_problem(log_group_name, log_stream_name)
+        self._start_process_state()
         if self._invalid_names:
             self._warn(f"CloudWatch Logs sink is off ({self._invalid_names}); events go to the "
                        "fallback on stderr")  # fmt: skip
@@ -480,6 +497,20 @@ class CloudwatchLogs(BaseLogger):
         self._disabled: str | None = None
         self._paused_until = 0.0
         self._paused_reason: str | None = None
+        # delivery="process": the shipper's link (the logging call appends to its queue)
+        self._link: ShipperLink | None = None
+        if self.delivery == "process" and not self._invalid_names:
+            self._link = ShipperLink(
+                {
+                    **{k: v for k, v in self._config.items() if k not in ("clock", "sleep")},
+                    "delivery": "thread",  # the shipper's own sink sends from its thread
+                },
+                write_fallback=self._write_stderr,
+                redactor=self._plain_redactor,
+                max_events=self.max_buffer_events,
+                max_bytes=self.max_buffer_bytes,
+                name=f"{self.log_group_name}/{self.log_stream_name}",
+            )
         self._counters = dict.fromkeys(
             (
                 "enqueued",
@@ -610,10 +641,36 @@ class CloudwatchLogs(BaseLogger):
 
     # ------------------------------------------------------------------ logging.Handler
 
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        super().setFormatter(fmt)
+        # process delivery judges the formatter here, not at every call (see handle)
+        self._plain_formatter = fmt if self._formats_message_alone(fmt) else _NOT_PLAIN
+
     def handle(self, record: logging.LogRecord) -> Any:
         # botocore's own records while this thread sends: never loop back into CloudWatch
         if self._local.sending:
             return False
+        link = self._link
+        if (
+            link is not None
+            and self.formatter is self._plain_formatter
+            and type(record) is logging.LogRecord
+            and type(message := record.msg) is str
+            and not record.args
+            and not record.exc_info
+            and not record.exc_text
+            and not record.stack_info
+            and not self.filters
+            and record.levelno not in self._overridden_levels
+            and self._pid == _ThisProcess.pid
+        ):
+            # process delivery, a plain record and a formatter of the message alone (judged
+            # when it was set): the line is the message, redacted by the shipper unless a
+            # Logger did. About 0.7 µs of a logging call instead of 1.4 (issue 15)
+            link.put(int(record.created * 1000), message, not record.__dict__.get(REDACTED_ATTR))
+            if not self._registered:
+                self._register_open()
+            return True
         if record.levelno in self._overridden_levels:  # a subclass's own level method
             return super().handle(record)
         # logging.Handler.handle (filter, then emit) without the handler's lock: emit needs
@@ -631,7 +688,19 @@ class CloudwatchLogs(BaseLogger):
         try:
             if self._pid != _ThisProcess.pid:
                 self._start_process_state()  # a forked child: start empty, never re-send
-            self._enqueue(self._redacted_line(record), int(record.created * 1000))
+            link = self._link
+            if link is None:
+                self._enqueue(self._redacted_line(record), int(record.created * 1000))
+                return
+            if not self._registered:
+                self._register_open()
+            message = self._plain_message(record)
+            if message is None:
+                link.put(int(record.created * 1000), self._redacted_line(record), False)
+            else:  # redacted off this call (unless a Logger did), with this sink's redactor
+                link.put(
+                    int(record.created * 1000), message, not record.__dict__.get(REDACTED_ATTR)
+                )
         except Exception as error:
             self._count_failure(error)
 
@@ -652,7 +721,16 @@ class CloudwatchLogs(BaseLogger):
     def _enqueue_text(self, message: Any, timestamp_ms: Any) -> None:
         self._check_process()
         timestamp = self._timestamp(timestamp_ms)
+        if self._link is not None:
+            if not self._registered:
+                self._register_open()
+            self._link.put(timestamp, _as_text(message), False)
+            return
         self._enqueue(_as_text(message), timestamp)
+
+    def enqueue_line(self, line: str, timestamp_ms: int) -> None:
+        """Buffer a line already redacted, at a timestamp already checked (the shipper's)."""
+        self._enqueue(line, timestamp_ms)
 
     def _timestamp(self, timestamp_ms: Any) -> int:
         if timestamp_ms is None:
@@ -769,6 +847,10 @@ class CloudwatchLogs(BaseLogger):
 
     def _flush(self, complete_only: bool, closing: bool) -> None:
         self._check_process()
+        if self._link is not None:  # the shipper flushes its sink; this waits for its answer
+            if not complete_only:
+                self._link.command("flush", self.flush_deadline + SHIPPER_GRACE)
+            return
         deadline = self._clock() + self.flush_deadline
         with self._send_lock:
             with self._lock:  # take the buffer; the logging calls wait only for this swap
@@ -798,7 +880,11 @@ class CloudwatchLogs(BaseLogger):
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.flush_deadline + 5)
-        self._flush(complete_only=False, closing=True)
+        if self._link is not None:
+            self._closed = True  # later calls of this sink's go to the link's fallback
+            self._link.close(self.flush_deadline + SHIPPER_GRACE)
+        else:
+            self._flush(complete_only=False, closing=True)
         _OPEN_SINKS.pop(id(self))
         self._report_losses()
         super().close()
@@ -1113,6 +1199,8 @@ class CloudwatchLogs(BaseLogger):
     def snapshot(self) -> dict[str, int]:
         """Counters; enqueued == sent + to_fallback + dropped + pending at every moment."""
         self._check_process()
+        if self._link is not None:
+            return self._link.snapshot()
         with self._lock:
             figures = dict(self._counters)
             figures["enqueued"] = self._seq  # one sequence number per event enqueued

@@ -1,0 +1,285 @@
+"""The CloudWatch sink's process delivery (lib.logging.shipper): a real child process, the moto
+server over HTTP, real outages (a refused port, a stopped or killed shipper, a killed job).
+Nothing logged may go missing: every event is in CloudWatch or in the fallback."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from lib.logging.cloudwatch import CloudwatchLogs
+from lib.logging.logger import Logger
+from tests.lib.logging import GROUP, balanced, in_threads
+from tooling.local.outages import refused_endpoint
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    """Signed requests, as against AWS (the endpoints here never check the signature)."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+
+
+def shipping(endpoint_url: str, create: bool = True, **options) -> CloudwatchLogs:
+    """A process-delivery sink, its group and stream made (`create`), formatting the message
+    alone (CloudWatch's usual: the event carries its time)."""
+    options.setdefault("fallback", io.StringIO())
+    sink = CloudwatchLogs(
+        region="eu-west-1",
+        log_group_name=GROUP,
+        log_stream_name=f"s-{uuid.uuid4().hex[:8]}",
+        endpoint_url=endpoint_url,
+        delivery="process",
+        **options,
+    )
+    sink.setFormatter(logging.Formatter("%(message)s"))
+    if create:
+        sink.create_log_group()
+        sink.create_log_stream()
+    return sink
+
+
+def received_all(sink: CloudwatchLogs, count: int, seconds: float = 10.0) -> None:
+    """Wait until the shipper has taken `count` items from the pipe."""
+    deadline = time.monotonic() + seconds
+    while sink._link._received < count:
+        assert time.monotonic() < deadline, sink.snapshot()
+        time.sleep(0.05)
+
+
+def stored(stream: str, endpoint_url: str) -> list[str]:
+    client = boto3.client("logs", endpoint_url=endpoint_url, region_name="eu-west-1")
+    messages: list[str] = []
+    token = None
+    while True:
+        extra = {"nextToken": token} if token else {}
+        page = client.get_log_events(
+            logGroupName=GROUP, logStreamName=stream, startFromHead=True, **extra
+        )
+        messages += [event["message"] for event in page["events"]]
+        if page["nextForwardToken"] == token:
+            return messages
+        token = page["nextForwardToken"]
+
+
+def in_fallback(sink: CloudwatchLogs) -> list[dict]:
+    lines = sink._fallback.getvalue().splitlines()
+    return [json.loads(line) for line in lines if line.startswith('{"fallback":')]
+
+
+def standard_logger(sink: CloudwatchLogs) -> logging.Logger:
+    logger = logging.Logger(f"shipper-{uuid.uuid4().hex[:6]}", logging.INFO)
+    logger.addHandler(sink)
+    return logger
+
+
+def test_every_event_reaches_cloudwatch_from_a_child_process(moto_server):
+    sink = shipping(moto_server.endpoint_url)
+    logger = standard_logger(sink)
+
+    def log(thread: int) -> None:
+        for n in range(500):
+            logger.info(f"t{thread} {n:04d}")
+
+    in_threads(log, 4)
+    sink.info("through the sink's own info")
+    logger.info("with %s", "arguments")  # the long way: formatted here
+    sink.flush()
+    shipper = sink._link._process
+    assert shipper.pid != os.getpid()
+    sink.close()
+    assert shipper.poll() == 0  # exited after its sink closed
+    messages = stored(sink.log_stream_name, moto_server.endpoint_url)
+    assert len(messages) == 2002
+    for thread in range(4):  # each thread's events in its order
+        mine = [m for m in messages if m.startswith(f"t{thread} ")]
+        assert mine == [f"t{thread} {n:04d}" for n in range(500)]
+    assert messages[-2:] == ["through the sink's own info", "with arguments"]
+    figures = balanced(sink)
+    assert figures["sent"] == figures["enqueued"] == 2002
+    assert figures["pending"] == figures["to_fallback"] == 0
+    assert in_fallback(sink) == []
+
+
+def test_the_shipper_redacts_with_the_values_masked_before_each_call(moto_server):
+    sink = shipping(moto_server.endpoint_url)
+    logger = standard_logger(sink)
+    logger.info("early hunter2-secret")  # not masked yet: only patterns apply
+    sink.flush()
+    sink.redactor.mask("hunter2-secret")
+    logger.info("later hunter2-secret")
+    logger.info("password=abc123xyz")
+    job = Logger(loggers=[sink], redactor=None)  # a Logger redacts once, before its sinks
+    job.mask("tok-999999")
+    job.info("job tok-999999")
+    sink.close()
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == [
+        "early hunter2-secret",
+        "later *****",
+        "password=*****",
+        "job *****",
+    ]
+    balanced(sink)
+
+
+def test_a_refused_endpoint_puts_every_event_in_the_fallback_within_the_deadline():
+    sink = shipping(refused_endpoint(), create=False, flush_deadline=3.0)
+    logger = standard_logger(sink)
+    for n in range(50):
+        logger.info(f"event {n}")
+    started = time.monotonic()
+    sink.close()
+    assert time.monotonic() - started < 3.0 + 5.0
+    found = in_fallback(sink)
+    assert sorted(event["message"] for event in found) == sorted(f"event {n}" for n in range(50))
+    assert {event["reason"] for event in found} == {"gave_up:EndpointConnectionError"}
+    figures = balanced(sink)
+    assert figures["to_fallback"] == 50 and figures["sent"] == 0
+
+
+def test_a_killed_shipper_hands_what_it_had_not_sent_to_the_fallback(moto_server):
+    sink = shipping(moto_server.endpoint_url, flush_interval=3600)  # the shipper holds what it gets
+    logger = standard_logger(sink)
+    for n in range(300):
+        logger.info(f"event {n}")
+    received_all(sink, 300)
+    sink._link._process.kill()
+    logger.info("after the kill")
+    sink.close()
+    found = in_fallback(sink)
+    assert sorted(event["message"] for event in found) == sorted(
+        [f"event {n}" for n in range(300)] + ["after the kill"]
+    )
+    assert {event["reason"] for event in found} <= {"shipper_exited:-9", "shipper_exited:None"}
+    assert "shipper for" in sink._fallback.getvalue()  # said once, on the fallback
+    figures = balanced(sink)
+    assert figures["to_fallback"] == 301 and figures["shipper_lost"] == 1
+
+
+def test_a_shipper_that_stops_reading_never_blocks_the_logging_call(moto_server):
+    sink = shipping(moto_server.endpoint_url, max_buffer_events=200, flush_deadline=1.0)
+    logger = standard_logger(sink)
+    logger.info("first")
+    sink.flush()  # the shipper runs
+    shipper = sink._link._process
+    os.kill(shipper.pid, signal.SIGSTOP)
+    try:
+        line = "x" * 2000
+        started = time.monotonic()
+        for n in range(20_000):  # 40 MB: more than the pipe holds
+            logger.info(f"{n:05d} {line}")
+        assert time.monotonic() - started < 10
+        started = time.monotonic()
+        sink.close()  # the shipper does not answer: killed after the deadline and 5 s
+        assert time.monotonic() - started < 1.0 + 5.0 + 3.0
+    finally:
+        if shipper.poll() is None:  # the test failed before the sink killed it
+            shipper.kill()
+    found = in_fallback(sink)
+    reasons = {event["reason"] for event in found}
+    assert "buffer_full" in reasons
+    assert reasons <= {"buffer_full", "shipper_unanswered:close", "closed"}
+    sent = stored(sink.log_stream_name, moto_server.endpoint_url)
+    accounted = {event["message"][:5] for event in found} | {m[:5] for m in sent}
+    assert accounted >= {f"{n:05d}" for n in range(20_000)}  # none missing
+    balanced(sink)
+
+
+def test_the_shipper_delivers_what_it_got_when_the_job_is_killed(moto_server):
+    stream = f"killed-{uuid.uuid4().hex[:8]}"
+    script = f"""
+import logging, os, signal, time
+from lib.logging.cloudwatch import CloudwatchLogs
+sink = CloudwatchLogs(region="eu-west-1", log_group_name={GROUP!r}, log_stream_name={stream!r},
+                      endpoint_url={moto_server.endpoint_url!r}, delivery="process")
+sink.setFormatter(logging.Formatter("%(message)s"))
+sink.create_log_group(); sink.create_log_stream()
+logger = logging.Logger("job"); logger.addHandler(sink)
+for n in range(400):
+    logger.info(f"event {{n}}")
+while sink._link._received < 400:
+    time.sleep(0.05)  # until the shipper has all 400
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    deadline = time.monotonic() + 20
+    messages: list[str] = []
+    while len(messages) < 400 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        messages = stored(stream, moto_server.endpoint_url)
+    assert messages == [f"event {n}" for n in range(400)]
+
+
+def test_a_forked_child_and_an_unpickled_sink_ship_their_own_events(moto_server):
+    stream = f"forked-{uuid.uuid4().hex[:8]}"
+    script = f"""
+import multiprocessing, pickle
+from lib.aws import AWS
+aws = AWS(region_name="eu-west-1", endpoint_url={moto_server.endpoint_url!r})
+parent = aws.logs(log_group_name={GROUP!r}, log_stream_name={stream!r}, delivery="process")
+parent.info("from the parent")
+parent.flush()
+
+def child():
+    parent.info("from the child")  # a child starts empty, with a shipper of its own
+    pickle.loads(pickle.dumps(parent)).info("unpickled in the child")
+
+process = multiprocessing.get_context("fork").Process(target=child)
+process.start()
+process.join()
+assert process.exitcode == 0, process.exitcode
+assert pickle.loads(pickle.dumps(parent)).delivery == "process"
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    messages = [json.loads(m)["message"] for m in stored(stream, moto_server.endpoint_url)]
+    assert sorted(messages) == ["from the child", "from the parent", "unpickled in the child"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"delivery": "courier"}, "delivery must be one of"),
+        ({"delivery": "process", "clock": lambda: 0.0}, "neither a clock"),
+        ({"delivery": "process", "use_batches": False}, "use_batches=False"),
+    ],
+)
+def test_a_delivery_it_cannot_keep_is_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        CloudwatchLogs(region="eu-west-1", log_group_name=GROUP, log_stream_name="s", **options)
+
+
+def test_a_formatter_set_later_takes_the_long_way(moto_server):
+    """Process delivery judges the formatter when it is set: a JSON formatter set after the
+    plain one makes JSON lines, redacted in the call."""
+    sink = shipping(moto_server.endpoint_url)
+    sink.setFormatter(CloudwatchLogs(log_group_name="g", log_stream_name="s").formatter)
+    sink.info("password=abc123xyz")
+    sink.close()
+    (line,) = stored(sink.log_stream_name, moto_server.endpoint_url)
+    assert json.loads(line)["message"] == "password=*****"
+    assert pickle.loads(pickle.dumps(sink)).delivery == "process"
