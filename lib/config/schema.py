@@ -103,6 +103,10 @@ class CloudWatchConfig:
     # a process send to the fallback for breaker_seconds instead of paying the time-out again
     flush_deadline: float = 10.0
     breaker_seconds: float = 60.0
+    # how the driver's sink sends: "process", from a child process of its own (a logging call
+    # only queues its line: lib.logging.shipper), or "thread", from a thread of the driver's;
+    # executors' sinks send from a thread (a child per Python worker would cost a process each)
+    delivery: Literal["process", "thread"] = "process"
 
     def __post_init__(self) -> None:
         from lib.aws.limits import check_retention_days  # the service's accepted values

@@ -60,6 +60,7 @@ class ExecutorLogConfig:
     # given to the group when it is created (by prepare_log_group, or lazily by a sink)
     retention_days: int | None = None
     tags: tuple[tuple[str, str], ...] = ()
+    driver_delivery: str = "process"  # the driver's sink's (CloudwatchLogs delivery)
 
     @classmethod
     def from_config(cls, config: Any, app_id: str, **overrides: Any) -> ExecutorLogConfig:
@@ -84,6 +85,7 @@ class ExecutorLogConfig:
             "breaker_seconds": cloudwatch.breaker_seconds,
             "retention_days": cloudwatch.retention_days,
             "tags": (("env", config.env), ("project", config.project)),
+            "driver_delivery": cloudwatch.delivery,
         }
         values.update(overrides)
         return cls(**values)
@@ -96,8 +98,9 @@ class ExecutorLogConfig:
             f"{self.stream_prefix}/{self.app_id}/{socket.gethostname()}-{os.getpid()}"
         )
 
-    def sink(self, stream: str) -> CloudwatchLogs:
+    def sink(self, stream: str, delivery: str = "thread") -> CloudwatchLogs:
         return CloudwatchLogs(
+            delivery=delivery,
             region=self.region,
             log_group_name=self.log_group_name,
             log_stream_name=stream,
@@ -112,6 +115,10 @@ class ExecutorLogConfig:
             retention_days=self.retention_days,
             tags=dict(self.tags),
         )
+
+    def driver_sink(self) -> CloudwatchLogs:
+        """The driver's sink, with the configured delivery."""
+        return self.sink(self.driver_stream(), delivery=self.driver_delivery)
 
     def base_context(self) -> dict[str, Any]:
         return {"app_id": self.app_id, **dict(self.context)}
@@ -186,7 +193,7 @@ def prepare_log_group(
 
 def driver_logger(config: ExecutorLogConfig, **logger_options: Any) -> Logger:
     """A Logger whose CloudWatch sink writes to ``{prefix}/{app_id}/driver``."""
-    sink = config.sink(config.driver_stream())
+    sink = config.driver_sink()
     return Logger(
         log_level=config.log_level,
         loggers=[sink],

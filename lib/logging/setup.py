@@ -28,7 +28,7 @@ def logger_from_config(config: AppConfig, app_id: str, aws: Any = None) -> Logge
     if settings.cloudwatch.enabled:
         log_config = ExecutorLogConfig.from_config(config, app_id=app_id)
         prepare_log_group(log_config)  # retention and tags from the config
-        logger.add_sink(log_config.sink(log_config.driver_stream()))
+        logger.add_sink(log_config.driver_sink())
     if aws is not None:
         aws.secrets.on_secret(logger.mask)  # secrets read from now on are redacted
     return logger

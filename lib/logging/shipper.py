@@ -399,15 +399,18 @@ class ShipperLink:
 
 
 def start_shipper() -> subprocess.Popen[bytes]:
-    """A shipper with this interpreter and this process's import path (a --py-files zip, a
-    Glue --extra-py-files, a virtualenv): it imports the same lib."""
+    """A shipper with this interpreter, its flags and this process's import path (a
+    --py-files zip or a Glue --extra-py-files added while the job runs): it imports the same
+    lib and the same boto3."""
     code = (
         "import sys; sys.path[:0] = __import__('json').loads(sys.argv[1]); "
         "from lib.logging.shipper import main; main()"
     )
     path = [entry or os.getcwd() for entry in sys.path]
+    # this interpreter's flags too (-S, -I, -X ...), as multiprocessing's spawn passes them
+    flags = subprocess._args_from_interpreter_flags()
     return subprocess.Popen(
-        [sys.executable, "-c", code, json.dumps(path)],
+        [sys.executable, *flags, "-c", code, json.dumps(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         close_fds=True,

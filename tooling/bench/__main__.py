@@ -154,10 +154,17 @@ def table(results: dict[str, Any]) -> str:
                 f"of {cw['rounds']} rounds:"
                 f"{'us/call':>10}{'PutLogEvents':>14}{'drain s':>9}{'cpu us/event':>14}"
                 f"{'delivered':>11}")  # fmt: skip
-    for name in ("datalake_etl", "watchtower"):
+    labels = {
+        "datalake_etl": "datalake_etl (delivery=process, the driver's)",
+        "datalake_etl_thread": "datalake_etl (delivery=thread)",
+        "watchtower": "watchtower",
+    }
+    for name, label in labels.items():
+        if name not in cw:  # older result files have no thread row
+            continue
         r = cw[name]
         cpu = r.get("cpu_us_per_event")  # older result files have none
-        rows.append(f"  {name:45}{r['us_per_log_call']:>10.2f}{r['put_log_events_calls']:>14}"
+        rows.append(f"  {label:45}{r['us_per_log_call']:>10.2f}{r['put_log_events_calls']:>14}"
                     f"{r['drain_seconds']:>9.2f}{'-' if cpu is None else f'{cpu:.2f}':>14}"
                     f"{r['events_delivered']:>11,}")  # fmt: skip
     floor = cw["stdlib_floor_us_per_log_call"]

@@ -2,16 +2,19 @@
 
 Both sit behind a stdlib logger and take the same 100,000 messages of 200 bytes, sent to a moto
 server in a process of its own (as a real endpoint is remote: in this process its request
-handling would run on the same GIL as the handlers' threads). Measured: µs per `logger.info`
-call (the hot path a job pays), seconds to drain on close, this process's CPU per event from
-the first call to the end of close() (the handler's threads included), and the
+handling would run on the same GIL as the handlers' threads). Our sink is measured with each
+delivery: "process" (the driver's, conf/base.yaml: a child process sends) and "thread" (a
+thread of the caller's sends). Measured: µs per `logger.info`
+call (the hot path a job pays), seconds to drain on close, the CPU per event from the first
+call to the end of close() (this process's threads, and the shipper's process: it ends in
+close()), and the
 PutLogEvents calls each made (counted with a botocore before-call hook on its client), and the
 events in moto right after close() returned and again a few seconds later (watchtower counts
 a message done when it is batched, not when it is sent, so close() can return early). And the
 floor: the same calls to a handler that formats each record in the caller and drops it (what
 the standard logger and formatting cost before any handler's own work).
 
-The three are measured in alternation over ROUNDS rounds (each round a new log stream) and
+The four are measured in alternation over ROUNDS rounds (each round a new log stream) and
 the median per call is reported: single runs on this machine vary by 20 % or more.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import statistics
 import time
 import uuid
@@ -53,13 +57,19 @@ def delivered(endpoint_url: str, group: str, stream: str) -> int:
         token = page["nextForwardToken"]
 
 
+def cpu_seconds() -> float:
+    """This process's CPU, and that of its children that ended (a shipper ends in close())."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def drive(handler: logging.Handler, lines: list[str]) -> tuple[float, float, float]:
-    """(µs per logger.info call, seconds to close, µs of this process's CPU per line from the
-    first call until close() returned: every thread of the handler's, the server not included)
-    for `lines` through `handler`."""
+    """(µs per logger.info call, seconds to close, µs of CPU per line from the first call
+    until close() returned: every thread of the handler's and its shipper process's, the
+    server not included) for `lines` through `handler`."""
     logger = logging.Logger(f"bench-{id(handler)}", logging.INFO)
     logger.addHandler(handler)
-    cpu = time.process_time()
+    cpu = cpu_seconds()
     started = time.perf_counter()
     for line in lines:
         logger.info(line)
@@ -67,7 +77,7 @@ def drive(handler: logging.Handler, lines: list[str]) -> tuple[float, float, flo
     started = time.perf_counter()
     handler.close()
     drain = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    cpu = cpu_seconds() - cpu
     return hot / len(lines) * 1e6, drain, cpu / len(lines) * 1e6
 
 
@@ -79,18 +89,25 @@ def counting(client: Any) -> list[int]:
     return calls
 
 
-def ours(endpoint_url: str, lines: list[str], stream: str = "sink") -> dict[str, Any]:
+def ours(
+    endpoint_url: str, lines: list[str], stream: str = "sink", delivery: str = "process"
+) -> dict[str, Any]:
     from lib.logging.cloudwatch import CloudwatchLogs
 
-    group = "/bench/datalake-etl"
+    group = f"/bench/datalake-etl-{delivery}"
     sink = CloudwatchLogs(
-        region=REGION, log_group_name=group, log_stream_name=stream, endpoint_url=endpoint_url
-    )
+        region=REGION, log_group_name=group, log_stream_name=stream, endpoint_url=endpoint_url,
+        delivery=delivery,
+    )  # fmt: skip
     sink.setFormatter(logging.Formatter("%(message)s"))
     sink.create_log_group()
     sink.create_log_stream()
-    calls = counting(sink.client)
-    return result(lambda: drive(sink, lines), calls, endpoint_url, group, stream)
+    if delivery == "thread":
+        calls = counting(sink.client)
+        return result(lambda: drive(sink, lines), lambda: len(calls), endpoint_url, group, stream)
+    # the shipper's client is in its own process: its sink's count of PutLogEvents attempts
+    put_calls = lambda: sink.snapshot()["put_calls"]  # noqa: E731
+    return result(lambda: drive(sink, lines), put_calls, endpoint_url, group, stream)
 
 
 def watchtower_handler(endpoint_url: str, lines: list[str], stream: str = "sink") -> dict[str, Any]:
@@ -103,15 +120,16 @@ def watchtower_handler(endpoint_url: str, lines: list[str], stream: str = "sink"
     # created beforehand, as for our sink: watchtower drops what is logged while it creates one
     client.create_log_stream(logGroupName=group, logStreamName=stream)
     calls = counting(client)
+    calls_made = lambda: len(calls)  # noqa: E731
     handler = watchtower.CloudWatchLogHandler(
         log_group_name=group, log_stream_name=stream, boto3_client=client
     )
     handler.setFormatter(logging.Formatter("%(message)s"))
-    return result(lambda: drive(handler, lines), calls, endpoint_url, group, stream)
+    return result(lambda: drive(handler, lines), calls_made, endpoint_url, group, stream)
 
 
 def result(
-    run: Callable[[], tuple[float, float, float]], calls: list[int], endpoint_url: str,
+    run: Callable[[], tuple[float, float, float]], calls: Callable[[], int], endpoint_url: str,
     group: str, stream: str,
 ) -> dict[str, Any]:  # fmt: skip
     per_call_us, drain, cpu_us = run()
@@ -121,7 +139,7 @@ def result(
         "us_per_log_call": round(per_call_us, 2),
         "drain_seconds": round(drain, 2),
         "cpu_us_per_event": round(cpu_us, 2),
-        "put_log_events_calls": len(calls),
+        "put_log_events_calls": calls(),
         "events_delivered_at_close": at_close,
         "events_delivered": delivered(endpoint_url, group, stream),
     }
@@ -152,11 +170,14 @@ def bench_cloudwatch(
     of `count` as a missed target)."""
     lines = messages(count)
     floors: list[float] = []
-    runs: dict[str, list[dict[str, Any]]] = {"datalake_etl": [], "watchtower": []}
+    runs: dict[str, list[dict[str, Any]]] = {
+        "datalake_etl": [], "datalake_etl_thread": [], "watchtower": [],
+    }  # fmt: skip
     for index in range(rounds):
         stream = f"sink-{index}-{uuid.uuid4().hex[:8]}"  # never one a previous bench filled
         floors.append(stdlib_floor(lines))
-        runs["datalake_etl"].append(ours(endpoint_url, lines, stream))
+        runs["datalake_etl"].append(ours(endpoint_url, lines, stream, "process"))
+        runs["datalake_etl_thread"].append(ours(endpoint_url, lines, stream, "thread"))
         runs["watchtower"].append(watchtower_handler(endpoint_url, lines, stream))
     return {
         "events": count,

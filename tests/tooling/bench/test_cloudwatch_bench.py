@@ -4,12 +4,15 @@ their median and by the round that delivered least."""
 
 from __future__ import annotations
 
+import pytest
 
-def test_the_sink_delivers_every_event_and_the_floor_is_measured(moto_server):
+
+@pytest.mark.parametrize("delivery", ["process", "thread"])
+def test_the_sink_delivers_every_event_and_the_floor_is_measured(moto_server, delivery):
     from tooling.bench.cloudwatch import messages, ours, stdlib_floor
 
     lines = messages(2000)
-    sink = ours(moto_server.endpoint_url, lines)
+    sink = ours(moto_server.endpoint_url, lines, delivery=delivery)
     assert sink["events_delivered"] == 2000
     assert sink["put_log_events_calls"] >= 1
     # both are timings (compared in the bench, not here: a test must not flake on a busy box)
@@ -74,8 +77,6 @@ def test_floor_ratios_are_the_targets_ratios_for_no_work_of_our_own():
 
 
 def test_the_bench_refuses_fewer_than_one_run():
-    import pytest
-
     from tooling.bench.__main__ import parse_args
 
     assert parse_args(["--repeat", "1"]).repeat == 1

@@ -220,3 +220,41 @@ def test_the_revision_is_dirty_when_packaged_files_differ_from_the_commit(tmp_pa
     assert git_revision(tmp_path) == clean
     (tmp_path / "jobs/new_job/__main__.py").write_text("")
     assert git_revision(tmp_path) == f"{clean}-dirty"
+
+
+def test_the_cloudwatch_shipper_imports_lib_from_an_archive_added_at_run_time(
+    archive, tmp_path, moto_server
+):
+    """spark-submit --py-files and Glue's --extra-py-files put the archive on sys.path while
+    the driver runs, not in PYTHONPATH: the shipper (a child process) must import the same lib
+    from it."""
+    code = textwrap.dedent(
+        f"""
+        import logging, sys
+        sys.path.insert(0, {str(archive.path)!r})
+        import lib
+        assert {str(archive.path)!r} in lib.__file__, lib.__file__
+        from lib.logging.cloudwatch import CloudwatchLogs
+        sink = CloudwatchLogs(region="eu-west-1", log_group_name="/archive",
+                              log_stream_name="driver", delivery="process",
+                              endpoint_url={moto_server.endpoint_url!r})
+        sink.setFormatter(logging.Formatter("%(message)s"))
+        sink.create_log_group()
+        sink.create_log_stream()
+        sink.info("from the archive's shipper")
+        sink.close()
+        assert sink.snapshot()["sent"] == 1, sink.snapshot()
+        """
+    )
+    # -S: no site, so not this checkout's editable install either; boto3 from its folder
+    env = {**os.environ, "PYTHONPATH": _site_packages()}
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
+        env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    import boto3
+
+    client = boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="eu-west-1")
+    events = client.get_log_events(logGroupName="/archive", logStreamName="driver")["events"]
+    assert [event["message"] for event in events] == ["from the archive's shipper"]
