@@ -106,7 +106,7 @@ from lib.logging.base import (
     utf8_safe,
     warn_stderr,
 )
-from lib.logging.shipper import ShipperLink
+from lib.logging.shipper import ShipperLink, plain
 from lib.redact import one_line
 
 MAX_BATCH_EVENTS = 10_000
@@ -286,6 +286,7 @@ class LogEvent(NamedTuple):  # immutable, and cheaper to make than a frozen data
 _new_event = functools.partial(tuple.__new__, LogEvent)
 _TIME_ORDER = operator.itemgetter(0, 1)  # (timestamp, seq)
 _TIMESTAMP = operator.itemgetter(0)
+_SEQ = operator.itemgetter(1)
 _SIZE = operator.itemgetter(3)
 
 
@@ -367,6 +368,10 @@ def _as_text(message: Any) -> str:
 
 def _bytes(events: list[LogEvent]) -> int:
     return sum(map(_SIZE, events))
+
+
+def _seqs(events: list[LogEvent]) -> Iterable[int]:
+    return map(_SEQ, events)
 
 
 class CloudwatchLogs(BaseLogger):
@@ -488,6 +493,9 @@ class CloudwatchLogs(BaseLogger):
         self._buffer: list[LogEvent] = []
         self._buffer_bytes = 0
         self._seq = 0
+        # events out of the buffer and not yet sent or in the fallback: a holder (a flush, a
+        # shedding) -> the lowest sequence number it holds (see oldest_undone_seq)
+        self._held: dict[object, int] = {}
         self._client: Any = None
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -497,20 +505,6 @@ class CloudwatchLogs(BaseLogger):
         self._disabled: str | None = None
         self._paused_until = 0.0
         self._paused_reason: str | None = None
-        # delivery="process": the shipper's link (the logging call appends to its queue)
-        self._link: ShipperLink | None = None
-        if self.delivery == "process" and not self._invalid_names:
-            self._link = ShipperLink(
-                {
-                    **{k: v for k, v in self._config.items() if k not in ("clock", "sleep")},
-                    "delivery": "thread",  # the shipper's own sink sends from its thread
-                },
-                write_fallback=self._write_stderr,
-                redactor=self._plain_redactor,
-                max_events=self.max_buffer_events,
-                max_bytes=self.max_buffer_bytes,
-                name=f"{self.log_group_name}/{self.log_stream_name}",
-            )
         self._counters = dict.fromkeys(
             (
                 "enqueued",
@@ -532,6 +526,27 @@ class CloudwatchLogs(BaseLogger):
             ),
             0,
         )
+
+        # delivery="process": the shipper's link (the logging call appends to its queue)
+        self._link: ShipperLink | None = None
+        if self.delivery == "process" and not self._invalid_names:
+            self._link = ShipperLink(
+                {
+                    **{k: v for k, v in self._config.items() if k not in ("clock", "sleep")},
+                    "delivery": "thread",  # the shipper's own sink sends from its thread
+                },
+                write_fallback=self._write_fallback_from_shipper,
+                redactor=lambda: self.redactor,
+                max_events=self.max_buffer_events,
+                max_bytes=self.max_buffer_bytes,
+                name=f"{self.log_group_name}/{self.log_stream_name}",
+                # the shipper's snapshot's: in_flight is in its pending
+                counter_names=(
+                    *(name for name in self._counters if name != "in_flight"),
+                    "pending",
+                    "buffered_bytes",
+                ),
+            )
 
     def _check_process(self) -> None:
         if self._pid != _ThisProcess.pid:
@@ -695,8 +710,8 @@ class CloudwatchLogs(BaseLogger):
             if not self._registered:
                 self._register_open()
             message = self._plain_message(record)
-            if message is None:
-                link.put(int(record.created * 1000), self._redacted_line(record), False)
+            if message is None:  # a formatter may return a str subclass: marshal takes str
+                link.put(int(record.created * 1000), plain(self._redacted_line(record)), False)
             else:  # redacted off this call (unless a Logger did), with this sink's redactor
                 link.put(
                     int(record.created * 1000), message, not record.__dict__.get(REDACTED_ATTR)
@@ -724,7 +739,7 @@ class CloudwatchLogs(BaseLogger):
         if self._link is not None:
             if not self._registered:
                 self._register_open()
-            self._link.put(timestamp, _as_text(message), False)
+            self._link.put(timestamp, plain(_as_text(message)), False)
             return
         self._enqueue(_as_text(message), timestamp)
 
@@ -822,6 +837,7 @@ class CloudwatchLogs(BaseLogger):
             self._ensure_thread()
 
     def _shed_over_cap(self) -> None:
+        holder = object()
         with self._lock:
             shed: list[LogEvent] = []
             while self._buffer and (
@@ -832,8 +848,14 @@ class CloudwatchLogs(BaseLogger):
                 self._buffer_bytes -= event.size
                 shed.append(event)
             self._counters["in_flight"] += len(shed)
-        if shed:
-            self._to_fallback(shed, "buffer_full")
+            if shed:
+                self._held[holder] = min(map(_SEQ, shed))
+        try:
+            if shed:
+                self._to_fallback(shed, "buffer_full")
+        finally:
+            with self._lock:
+                self._held.pop(holder, None)
 
     # ------------------------------------------------------------------ flushing
 
@@ -852,21 +874,42 @@ class CloudwatchLogs(BaseLogger):
                 self._link.command("flush", self.flush_deadline + SHIPPER_GRACE)
             return
         deadline = self._clock() + self.flush_deadline
+        holder = object()
         with self._send_lock:
             with self._lock:  # take the buffer; the logging calls wait only for this swap
                 if closing:  # with the last take: later events go to the fallback, none stay
                     self._closed = True
                 taken, self._buffer, self._buffer_bytes = self._buffer, [], 0
                 self._counters["in_flight"] += len(taken)
-            batches = plan_batches(taken, self.batch_size, self.max_batch_bytes)
-            if complete_only and batches and not self._is_complete(batches[-1]):
-                kept = batches.pop()  # a partial batch waits: back in front of newer events
+                if taken:
+                    self._held[holder] = min(map(_SEQ, taken))
+            try:
+                batches = plan_batches(taken, self.batch_size, self.max_batch_bytes)
+                if complete_only and batches and not self._is_complete(batches[-1]):
+                    kept = batches.pop()  # a partial batch waits: back in front of newer events
+                    with self._lock:
+                        self._buffer[:0] = kept
+                        self._buffer_bytes += _bytes(kept)
+                        self._counters["in_flight"] -= len(kept)
+                # while batch k is sent, k and those after it are held: their lowest number
+                lows = list(itertools.accumulate(map(min, map(_seqs, reversed(batches))), min))
+                for batch, low in zip(batches, reversed(lows), strict=True):
+                    with self._lock:
+                        self._held[holder] = low
+                    self._deliver(batch, deadline)
+            finally:
                 with self._lock:
-                    self._buffer[:0] = kept
-                    self._buffer_bytes += _bytes(kept)
-                    self._counters["in_flight"] -= len(kept)
-            for batch in batches:
-                self._deliver(batch, deadline)
+                    self._held.pop(holder, None)
+
+    def oldest_undone_seq(self) -> int | None:
+        """The lowest sequence number of an event neither sent nor in the fallback yet
+        (buffered, or held by a flush or a shedding), None when every event enqueued is done:
+        the events numbered below it are all done, whatever order they were sent in."""
+        with self._lock:
+            lows = list(self._held.values())
+            if self._buffer:
+                lows.append(min(map(_SEQ, self._buffer)))
+        return min(lows, default=None)
 
     def _is_complete(self, batch: list[LogEvent]) -> bool:
         return len(batch) >= self.batch_size or _bytes(batch) >= self.max_batch_bytes
@@ -1190,6 +1233,12 @@ class CloudwatchLogs(BaseLogger):
         except Exception:
             return False
         return True
+
+    def _write_fallback_from_shipper(self, text: str) -> bool:
+        """The shipper's fallback lines, written here: marked as sending, so that a stderr
+        sent back into logging does not come back to this sink (as for its own thread)."""
+        with self._sending():
+            return self._write_stderr(text)
 
     def _sending(self) -> _SendingScope:
         return _SendingScope(self._local)

@@ -1,12 +1,13 @@
 """The shipper: a CloudWatch Logs sink's delivery in a child process (``delivery="process"``).
 
-A logging call in the job's process only formats its record and appends it to a queue; a
-thread hands the queue to the shipper, a child Python process (``python -m`` this module's
-`main`), in frames over a pipe, and the shipper does the rest with an ordinary thread-delivery
-CloudwatchLogs: redaction of plain records, splitting, batching, PutLogEvents, retries, the
-breaker, the fallback. None of that work runs on the job's interpreter (its GIL), and what the
-shipper has received is delivered even if the job's process dies (it drains and exits when
-the pipe closes). Issue 15: a logging call costs about 0.4x watchtower's instead of 0.8x.
+A logging call in the job's process only formats its record and appends it to a queue; a thread
+hands the queue to the shipper, a child Python process (this interpreter running this module's
+`main`, see start_shipper), in frames over a pipe, and the shipper does the rest with an
+ordinary thread-delivery CloudwatchLogs: redaction of plain records, splitting, batching,
+PutLogEvents, retries, the breaker, the fallback. None of that work runs on the job's
+interpreter (its GIL), and what the shipper has received is delivered even if the job's process
+dies (it drains and exits when the pipe closes). Issue 15: a logging call costs about 0.4x
+watchtower's instead of 0.8x.
 
 Frames: a 4-byte little-endian length, then a ``marshal`` dump of a tuple of plain values.
 
@@ -18,9 +19,11 @@ Frames: a 4-byte little-endian length, then a ``marshal`` dump of a tuple of pla
                     ("done", token, received, settled, counters)
 
 `received`: the items the shipper has taken from the pipe; `settled`: the first items of those
-whose events all were sent or went to the fallback (the job's process keeps every item until
-it is settled, and writes the rest to its fallback if the shipper dies: those may then appear
-twice, never not at all); `counters`: the shipper's sink's snapshot.
+whose events all were sent or went to the fallback, whatever order the batches went in (the
+sink's oldest_undone_seq); the job's process keeps every item until it is settled, and writes
+the rest to its fallback if the shipper dies: those may then appear twice, never not at all.
+`counters`: the shipper's sink's snapshot. The shipper ignores SIGINT, SIGTERM and SIGHUP (a
+signal to the job's process group is the job's to handle): it ends when its input does.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from lib.redact import Redactor
@@ -45,8 +49,33 @@ FRAME_HEADER = struct.Struct("<I")
 # bench about 0.3 µs more: the thread takes the interpreter four times as often)
 SHIP_INTERVAL = 0.2
 REPORT_INTERVAL = 0.1  # seconds between the shipper's reports while it works
-START_TIMEOUT = 30.0  # seconds for the shipper to start and answer a flush
 SHIPPER_NICE = 10  # the shipper yields the CPU to the job
+# past the cap a logging call waits this long for the shipping thread to take the queue, then
+# sheds; a wait that did not help makes the calls of the next STALL_SECONDS shed at once
+CAP_WAIT_SECONDS = 0.5
+STALL_SECONDS = 5.0
+FALLBACK_LINE = '{"fallback": "cloudwatch", '  # how each event's fallback line starts
+
+
+def plain(value: Any) -> Any:
+    """`value` as the plain types marshal takes (str, int, float, bool, None, and tuples,
+    lists and dicts of them): a str or int subclass (an enum) as its value, a mapping as a
+    dict; anything else as its text."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return str(value)
 
 
 def write_frame(stream: IO[bytes], value: Any) -> None:
@@ -83,12 +112,17 @@ class ShipperLink:
         max_events: int,
         max_bytes: int,
         name: str,
+        counter_names: tuple[str, ...],
     ) -> None:
-        self._config = config
+        self._config = plain(config)
         self._write_fallback = write_fallback
         self._redactor = redactor
         self._max_events = max_events
         self._max_bytes = max_bytes
+        # at half the cap a logging call wakes the shipping thread
+        self._wake_events = max(max_events // 2, 1)
+        self._wake_bytes = max(max_bytes // 2, 1)
+        self._stalled_until = 0.0
         self._name = name
         self._lock = threading.Lock()  # every count, and what leaves the queue
         self._write_lock = threading.Lock()  # one writer of frames at a time
@@ -96,7 +130,8 @@ class ShipperLink:
         # leave it from the left, under the lock, to the shipping thread or the cap's shedding
         self._queue: collections.deque[tuple[int, str, bool]] = collections.deque()
         # characters queued: kept by the calls without a lock, so it may run short when
-        # threads log at once; it serves the cap (max_bytes), and the count (max_events) is exact
+        # threads log at once (until the next shipment counts it again); it serves the cap
+        # (max_bytes); the count of items (max_events) is the queue's own, exact
         self._queued_bytes = 0
         self._in_hand = 0  # items taken from the queue and not yet written to the pipe
         self._wake = threading.Event()
@@ -109,9 +144,11 @@ class ShipperLink:
         self._unsettled: collections.deque[tuple[int, list[tuple[int, str, bool]]]] = (
             collections.deque()
         )  # (end, items) written and not yet settled
-        self._counters: dict[str, int] = {}  # the shipper's sink's last snapshot
+        # the shipper's sink's last snapshot (all zero before its first report)
+        self._counters: dict[str, int] = dict.fromkeys(counter_names, 0)
         self._to_fallback = 0  # items this side wrote to the fallback
         self._dropped = 0  # items this side could not write there either
+        self._unforwarded = 0  # the shipper's fallback lines this side could not write
         self._values_sent: tuple[str, ...] | None = None
         self._tokens = 0
         self._answers: dict[int, threading.Event] = {}
@@ -120,13 +157,43 @@ class ShipperLink:
     # ------------------------------------------------------------------ the logging call
 
     def put(self, timestamp: int, line: str, redact: bool) -> None:
+        """Queue one line (an exact str: see plain) at `timestamp` (an exact int, in ms);
+        `redact`: the shipper redacts it with this sink's redactor."""
         queue = self._queue
         queue.append((timestamp, line, redact))
         self._queued_bytes += len(line)
-        if len(queue) > self._max_events or self._queued_bytes > self._max_bytes:
-            self._shed()
+        if self._closed:  # checked after the append: close() takes the queue after setting it
+            self._after_close()
+        elif len(queue) > self._wake_events or self._queued_bytes > self._wake_bytes:
+            self._fill_up()
         elif self._thread is None:
             self._start_thread()
+
+    def _after_close(self) -> None:
+        with self._lock:
+            items = self._take_queued()
+        self._fallback(items, "closed", in_hand=True)
+
+    def _fill_up(self) -> None:
+        """Half the cap: wake the shipping thread. Past the cap: wait for it to take the queue
+        (CAP_WAIT_SECONDS at most, none while the shipper is stalled), then shed the oldest
+        items to the fallback."""
+        if self._thread is None:
+            self._start_thread()
+        self._wake.set()
+        if not self._over_cap() or time.monotonic() < self._stalled_until:
+            if self._over_cap():
+                self._shed()
+            return
+        deadline = time.monotonic() + CAP_WAIT_SECONDS
+        while self._over_cap() and time.monotonic() < deadline and self._lost is None:
+            time.sleep(0.005)
+        if self._over_cap():
+            self._stalled_until = time.monotonic() + STALL_SECONDS
+            self._shed()
+
+    def _over_cap(self) -> bool:
+        return len(self._queue) > self._max_events or self._queued_bytes > self._max_bytes
 
     def _shed(self) -> None:
         """Past the cap (a shipper that cannot keep up): the oldest queued items go to the
@@ -135,7 +202,7 @@ class ShipperLink:
         shed = []
         with self._lock:
             queue = self._queue
-            while queue and (len(queue) > self._max_events or self._queued_bytes > self._max_bytes):
+            while queue and self._over_cap():
                 item = queue.popleft()
                 self._queued_bytes -= len(item[1])
                 shed.append(item)
@@ -146,7 +213,9 @@ class ShipperLink:
         """Under the lock: what the queue holds now, in order (later calls append behind)."""
         take = self._queue.popleft
         items = [take() for _ in range(len(self._queue))]
-        self._queued_bytes -= sum(len(item[1]) for item in items)
+        # counted again from what is left (list() copies it at once): what calls of several
+        # threads at once left uncounted is not carried on
+        self._queued_bytes = sum(len(item[1]) for item in list(self._queue))
         self._in_hand += len(items)
         return items
 
@@ -183,16 +252,26 @@ class ShipperLink:
         return self._process if self._lost is None else None
 
     def _ship(self) -> None:
-        """Write what is queued to the shipper (or, without one, to the fallback)."""
+        """Write what is queued to the shipper (or, without one, to the fallback). Never
+        raises: what it took goes to the fallback if anything fails (the thread lives on)."""
         with self._write_lock:
             with self._lock:
                 items = self._take_queued()
             if not items:
                 return
-            process = self._ensure_process()
-            if process is None:
-                self._fallback(items, self._lost or "shipper_lost", in_hand=True)
-                return
+            try:
+                self._ship_items(items)
+            except Exception as error:
+                self._fallback(items, f"unshippable:{type(error).__name__}", in_hand=True)
+
+    def _ship_items(self, items: list[tuple[int, str, bool]]) -> None:
+        """Under the write lock: `items`, taken from the queue, to the pipe."""
+        process = self._ensure_process()
+        if process is None:
+            self._fallback(items, self._lost or "shipper_lost", in_hand=True)
+            return
+        values = None
+        if any(redact for _, _, redact in items):
             redactor = self._redactor()
             if type(redactor) is Redactor:  # the shipper's Redactor gives the same text
                 values = redactor._longest_first
@@ -201,17 +280,28 @@ class ShipperLink:
                     (at, redactor.text(line) if redact else line, False)
                     for at, line, redact in items
                 ]
-                values = self._values_sent or ()
-            changed = values if values is not self._values_sent else None
-            with self._lock:
+                values = None
+        changed = None if values is None or values is self._values_sent else plain(values)
+        # items are plain already (put's callers give an exact str and int): a failure raises
+        frame = marshal.dumps(("events", changed, items))
+        with self._lock:
+            if self._lost is not None:  # lost meanwhile: these were not in what it handed back
+                lost = True
+            else:
+                lost = False
                 self._in_hand -= len(items)
                 self._shipped += len(items)
                 self._unsettled.append((self._shipped, items))
-            try:
-                write_frame(process.stdin, ("events", changed, items))
-            except (OSError, ValueError) as error:  # the shipper is gone
-                self._lose(f"shipper_lost:{type(error).__name__}")
-                return
+        if lost:
+            self._fallback(items, self._lost or "shipper_lost", in_hand=True)
+            return
+        try:
+            process.stdin.write(FRAME_HEADER.pack(len(frame)) + frame)
+            process.stdin.flush()
+        except (OSError, ValueError) as error:  # the shipper is gone
+            self._lose(f"shipper_lost:{type(error).__name__}")
+            return
+        if values is not None:
             self._values_sent = values
 
     def command(self, kind: str, timeout: float) -> bool:
@@ -239,6 +329,8 @@ class ShipperLink:
     def _command(self, kind: str, timeout: float) -> bool:
         self._ship()
         with self._write_lock:
+            if self._closed:  # another thread closed it meanwhile
+                return True
             process = self._ensure_process() if self._shipped else self._process
             if process is None:
                 return self._lost is None  # nothing was ever shipped: nothing to wait for
@@ -268,7 +360,8 @@ class ShipperLink:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
             answered = self._command("close", timeout)
-            self._closed = True
+            with self._write_lock:
+                self._closed = True
             process = self._process
             if process is not None:
                 with contextlib.suppress(OSError, ValueError):
@@ -290,7 +383,9 @@ class ShipperLink:
             for frame in read_frames(process.stdout):
                 kind = frame[0]
                 if kind == "fallback":
-                    self._write_fallback(frame[1])
+                    if not self._write_fallback(frame[1]):
+                        with self._lock:
+                            self._unforwarded += frame[1].count(FALLBACK_LINE)
                 elif kind in ("report", "done"):
                     self._take_report(*frame[-3:])
                     if kind == "done":
@@ -307,7 +402,7 @@ class ShipperLink:
         if self._lost is None:
             code = process.poll()
             with self._lock:
-                clean = self._stopping and not self._unsettled and not self._queue
+                clean = self._stopping and not self._unsettled  # close() takes the queue
             if not clean:
                 self._lose(f"shipper_exited:{code}")
         for answered in list(self._answers.values()):
@@ -315,14 +410,16 @@ class ShipperLink:
 
     def _take_report(self, received: int, settled: int, counters: dict[str, int]) -> None:
         with self._lock:
+            if self._lost is not None:  # what it had not settled is this side's now
+                return
             self._received = received
             self._counters = counters
             while self._unsettled and self._unsettled[0][0] <= settled:
                 self._unsettled.popleft()
 
     def _lose(self, reason: str) -> None:
-        """The shipper is gone: its unsettled items (they may have been sent: then twice)
-        and the queue go to the fallback; later items go there as they come."""
+        """The shipper is gone: its unsettled items go to the fallback (they may have been
+        sent: then twice), and so do later items, at their shipment (no new shipper)."""
         with self._lock:
             if self._lost is not None:
                 return
@@ -373,7 +470,10 @@ class ShipperLink:
                 self._dropped += len(items)
 
     def _redact(self, line: str) -> str:
-        return self._redactor().text(line)
+        try:
+            return self._redactor().text(line)
+        except Exception:  # no redactor to be had: nothing of the line is written
+            return "<not redacted: withheld>"
 
     # ------------------------------------------------------------------ figures
 
@@ -383,16 +483,14 @@ class ShipperLink:
         with self._lock:
             figures = dict(self._counters)
             in_transit = len(self._queue) + self._in_hand + self._shipped - self._received
-            figures["pending"] = figures.get("pending", 0) + in_transit
-            figures["to_fallback"] = figures.get("to_fallback", 0) + self._to_fallback
-            figures["dropped"] = figures.get("dropped", 0) + self._dropped
+            figures["pending"] += in_transit
+            # the shipper's fallback lines count as dropped when this side could not write them
+            figures["to_fallback"] += self._to_fallback - self._unforwarded
+            figures["dropped"] += self._dropped + self._unforwarded
             queued_bytes = max(self._queued_bytes, 0)
-            figures["buffered_bytes"] = figures.get("buffered_bytes", 0) + queued_bytes
+            figures["buffered_bytes"] += queued_bytes
             figures["enqueued"] = (
-                figures.get("sent", 0)
-                + figures["to_fallback"]
-                + figures["dropped"]
-                + figures["pending"]
+                figures["sent"] + figures["to_fallback"] + figures["dropped"] + figures["pending"]
             )
             figures["shipper_lost"] = int(self._lost is not None)
         return figures
@@ -445,8 +543,10 @@ def main() -> None:
         def _report_losses(self) -> None:
             """The job's sink says them at its close, with this one's counters in its own."""
 
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # the job's to handle; the pipe's end is ours
+        with contextlib.suppress(Exception):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     with contextlib.suppress(Exception):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the job's to handle
         os.nice(SHIPPER_NICE)
     source, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the pipe
@@ -464,15 +564,16 @@ def main() -> None:
     redactor = Redactor()
     state = threading.Lock()
     received = 0
-    ends: collections.deque[tuple[int, int]] = collections.deque()  # (events end, items end)
+    # per frame: (the sequence number after its events, the items received up to it)
+    ends: collections.deque[tuple[int, int]] = collections.deque()
     settled = 0
 
     def report(kind: str, *head: Any) -> None:
         nonlocal settled
         with state:
             counters = sink.snapshot()
-            done = counters["sent"] + counters["to_fallback"] + counters["dropped"]
-            while ends and ends[0][0] <= done:
+            oldest = sink.oldest_undone_seq()  # every event numbered below it is done
+            while ends and (oldest is None or ends[0][0] <= oldest):
                 settled = ends.popleft()[1]
             send((kind, *head, received, settled, counters))
 

@@ -4,6 +4,7 @@ Nothing logged may go missing: every event is in CloudWatch or in the fallback."
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import logging
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -283,3 +285,109 @@ def test_a_formatter_set_later_takes_the_long_way(moto_server):
     (line,) = stored(sink.log_stream_name, moto_server.endpoint_url)
     assert json.loads(line)["message"] == "password=*****"
     assert pickle.loads(pickle.dumps(sink)).delivery == "process"
+
+
+# ---------------------------------------------------------------------- a review's finds
+
+
+def test_events_after_close_go_to_the_fallback_not_nowhere(moto_server):
+    """A call after close() (an atexit hook that runs after the sink's, py4j's say)."""
+    sink = shipping(moto_server.endpoint_url)
+    sink.info("before")
+    sink.close()
+    sink.info("after close")
+    sink.enqueue("enqueued after close")
+    found = in_fallback(sink)
+    assert [(event["message"], event["reason"]) for event in found] == [
+        ("after close", "closed"),
+        ("enqueued after close", "closed"),
+    ]
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == ["before"]
+    figures = balanced(sink)
+    assert figures["pending"] == 0 and figures["to_fallback"] == 2
+
+
+def test_an_event_held_back_by_the_shippers_batching_is_not_settled(moto_server):
+    """Batches go in time order and a partial batch waits: a newer event shipped first is
+    still the shipper's after an older full batch went. Killed then, it must come back."""
+    sink = shipping(moto_server.endpoint_url, batch_size=10)
+    now = int(time.time() * 1000)
+    sink.enqueue("newer", now)
+    received_all(sink, 1)
+    for n in range(10):
+        sink.enqueue(f"older {n}", now - 1000)
+    deadline = time.monotonic() + 10
+    while sink.snapshot()["sent"] < 10:  # the full batch of the older ten went
+        assert time.monotonic() < deadline, sink.snapshot()
+        time.sleep(0.05)
+    time.sleep(3 * 0.1)  # reports come every 0.1 s: what they say is what is checked
+    sink._link._process.kill()
+    sink.close()
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == [
+        f"older {n}" for n in range(10)
+    ]
+    assert "newer" in [event["message"] for event in in_fallback(sink)]
+    balanced(sink)
+
+
+def test_values_marshal_would_refuse_are_sent_as_their_text(moto_server):
+    """str and int subclasses (enums) in messages, tags, levels and masked values."""
+
+    class Colour(enum.StrEnum):
+        RED = "red-secret-value"
+
+    class Level(enum.IntEnum):
+        INFO = logging.INFO
+
+    sink = shipping(
+        moto_server.endpoint_url,
+        tags=types.MappingProxyType({"team": Colour.RED}),
+        log_level=Level.INFO,
+    )
+    sink.redactor.mask(Colour.RED)
+    sink.enqueue(Colour.RED)
+    sink.enqueue(enum.StrEnum("Word", {"HELLO": "hello"}).HELLO)  # kept as it is by redaction
+    sink.info("a %s message", Colour.RED)
+    logger = standard_logger(sink)
+    logger.info(Colour.RED)  # not a str: formatted in the call
+    sink.setFormatter(None)  # no formatter: logging's default, and the sink's own redactor
+    logger.info("no formatter")
+    sink.close()
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == [
+        "*****",
+        "hello",
+        "a ***** message",
+        "*****",
+        "no formatter",
+    ]
+    assert in_fallback(sink) == []
+    assert balanced(sink)["shipper_lost"] == 0
+
+
+def test_the_shipper_outlives_a_signal_to_the_jobs_process_group(moto_server):
+    """YARN, Kubernetes and systemd stop a process group with SIGTERM: a job that handles it
+    and exits cleanly still has its shipper to deliver its events."""
+    sink = shipping(moto_server.endpoint_url)
+    sink.info("before the signal")
+    sink.flush()
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        os.kill(sink._link._process.pid, getattr(signal, name))
+    time.sleep(0.3)
+    assert sink._link._process.poll() is None
+    sink.info("after the signal")
+    sink.close()
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == [
+        "before the signal",
+        "after the signal",
+    ]
+
+
+def test_a_burst_past_the_cap_waits_for_a_healthy_shipper_instead_of_shedding(moto_server):
+    sink = shipping(moto_server.endpoint_url, max_buffer_bytes=4 * 1024 * 1024)
+    logger = standard_logger(sink)
+    for n in range(24):  # 24 MB in a few ms: six times the cap
+        logger.info(f"{n:02d} " + "x" * 1_000_000)
+    sink.close()
+    assert in_fallback(sink) == []
+    figures = balanced(sink)
+    assert figures["sent"] == 4 * 24  # each message in four pieces of at most 256 KiB
