@@ -682,9 +682,14 @@ class CloudwatchLogs(BaseLogger):
             # process delivery, a plain record and a formatter of the message alone (judged
             # when it was set): the line is the message, redacted by the shipper unless a
             # Logger did. About 0.7 µs of a logging call instead of 1.4 (issue 15)
-            link.put(int(record.created * 1000), message, not record.__dict__.get(REDACTED_ATTR))
-            if not self._registered:
-                self._register_open()
+            try:
+                link.put(
+                    int(record.created * 1000), message, not record.__dict__.get(REDACTED_ATTR)
+                )
+                if not self._registered:
+                    self._register_open()
+            except Exception as error:  # as emit: counted, never raised to the caller
+                self._count_failure(error)
             return True
         if record.levelno in self._overridden_levels:  # a subclass's own level method
             return super().handle(record)
@@ -848,7 +853,7 @@ class CloudwatchLogs(BaseLogger):
                 self._buffer_bytes -= event.size
                 shed.append(event)
             self._counters["in_flight"] += len(shed)
-            if shed:
+            if shed and self._tracks_undone:
                 self._held[holder] = min(map(_SEQ, shed))
         try:
             if shed:
@@ -881,7 +886,7 @@ class CloudwatchLogs(BaseLogger):
                     self._closed = True
                 taken, self._buffer, self._buffer_bytes = self._buffer, [], 0
                 self._counters["in_flight"] += len(taken)
-                if taken:
+                if taken and self._tracks_undone:
                     self._held[holder] = min(map(_SEQ, taken))
             try:
                 batches = plan_batches(taken, self.batch_size, self.max_batch_bytes)
@@ -892,19 +897,28 @@ class CloudwatchLogs(BaseLogger):
                         self._buffer_bytes += _bytes(kept)
                         self._counters["in_flight"] -= len(kept)
                 # while batch k is sent, k and those after it are held: their lowest number
-                lows = list(itertools.accumulate(map(min, map(_seqs, reversed(batches))), min))
-                for batch, low in zip(batches, reversed(lows), strict=True):
-                    with self._lock:
-                        self._held[holder] = low
+                lows: list[int | None] = [None] * len(batches)
+                if self._tracks_undone:
+                    lows = list(itertools.accumulate(map(min, map(_seqs, reversed(batches))), min))
+                    lows.reverse()
+                for batch, low in zip(batches, lows, strict=True):
+                    if low is not None:
+                        with self._lock:
+                            self._held[holder] = low
                     self._deliver(batch, deadline)
             finally:
                 with self._lock:
                     self._held.pop(holder, None)
 
+    # whether flushes and sheddings record what they hold (a shipper's sink: its reports rest
+    # on oldest_undone_seq); off, they skip the work (a scan of what they take, under the lock)
+    _tracks_undone = False
+
     def oldest_undone_seq(self) -> int | None:
         """The lowest sequence number of an event neither sent nor in the fallback yet
         (buffered, or held by a flush or a shedding), None when every event enqueued is done:
-        the events numbered below it are all done, whatever order they were sent in."""
+        the events numbered below it are all done, whatever order they were sent in. Exact
+        only where _tracks_undone is on (lib.logging.shipper's sink)."""
         with self._lock:
             lows = list(self._held.values())
             if self._buffer:
@@ -921,7 +935,7 @@ class CloudwatchLogs(BaseLogger):
         self._stopping = True
         self._wake.set()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
             thread.join(timeout=self.flush_deadline + 5)
         if self._link is not None:
             self._closed = True  # later calls of this sink's go to the link's fallback
@@ -956,10 +970,15 @@ class CloudwatchLogs(BaseLogger):
         with self._lock:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(
+            thread = self._thread = threading.Thread(
                 target=self._run_flusher, name=f"cloudwatch-{self.log_stream_name}", daemon=True
             )
-        self._thread.start()
+        try:
+            thread.start()
+        except BaseException:  # no thread to be had now (a limit): the next call tries again
+            with self._lock:
+                self._thread = None
+            raise
 
     def _run_flusher(self) -> None:
         self._local.sending = True  # everything this thread logs comes from sending

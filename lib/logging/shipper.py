@@ -49,6 +49,7 @@ FRAME_HEADER = struct.Struct("<I")
 # bench about 0.3 µs more: the thread takes the interpreter four times as often)
 SHIP_INTERVAL = 0.2
 REPORT_INTERVAL = 0.1  # seconds between the shipper's reports while it works
+HEARTBEAT_SECONDS = 1.0  # it reports at least this often, working or not: it is alive
 SHIPPER_NICE = 10  # the shipper yields the CPU to the job
 # past the cap a logging call waits this long for the shipping thread to take the queue, then
 # sheds; a wait that did not help makes the calls of the next STALL_SECONDS shed at once
@@ -153,6 +154,9 @@ class ShipperLink:
         self._tokens = 0
         self._answers: dict[int, threading.Event] = {}
         self._closed = False
+        self._close_sent = False  # the close frame is written: nothing may follow it
+        self._heard = 0.0  # time.monotonic() of the shipper's last frame (or start)
+        self._writing_since: float | None = None  # a write to the pipe under way since
 
     # ------------------------------------------------------------------ the logging call
 
@@ -181,7 +185,9 @@ class ShipperLink:
         if self._thread is None:
             self._start_thread()
         self._wake.set()
-        if not self._over_cap() or time.monotonic() < self._stalled_until:
+        writing_since = self._writing_since
+        stuck = writing_since is not None and time.monotonic() - writing_since > CAP_WAIT_SECONDS
+        if not self._over_cap() or stuck or time.monotonic() < self._stalled_until:
             if self._over_cap():
                 self._shed()
             return
@@ -225,10 +231,15 @@ class ShipperLink:
         with self._lock:
             if self._thread is not None or self._stopping:
                 return
-            self._thread = threading.Thread(
+            thread = self._thread = threading.Thread(
                 target=self._run, name=f"cloudwatch-shipper-{self._name}", daemon=True
             )
-        self._thread.start()
+        try:
+            thread.start()
+        except BaseException:  # no thread to be had now (a limit): the next call tries again
+            with self._lock:
+                self._thread = None
+            raise
 
     def _run(self) -> None:
         while not self._stopping:
@@ -240,6 +251,7 @@ class ShipperLink:
         """Under the write lock: the running shipper, started at the first shipment."""
         if self._process is None and self._lost is None:
             try:
+                self._heard = time.monotonic()  # its silence counts from its start
                 self._process = start_shipper()
                 write_frame(self._process.stdin, ("start", self._config))
             except Exception as error:
@@ -255,6 +267,8 @@ class ShipperLink:
         """Write what is queued to the shipper (or, without one, to the fallback). Never
         raises: what it took goes to the fallback if anything fails (the thread lives on)."""
         with self._write_lock:
+            if self._close_sent:  # close() takes what is queued now, for the fallback
+                return
             with self._lock:
                 items = self._take_queued()
             if not items:
@@ -295,41 +309,57 @@ class ShipperLink:
         if lost:
             self._fallback(items, self._lost or "shipper_lost", in_hand=True)
             return
+        self._writing_since = time.monotonic()
         try:
             process.stdin.write(FRAME_HEADER.pack(len(frame)) + frame)
             process.stdin.flush()
         except (OSError, ValueError) as error:  # the shipper is gone
             self._lose(f"shipper_lost:{type(error).__name__}")
             return
+        finally:
+            self._writing_since = None
         if values is not None:
             self._values_sent = values
 
     def command(self, kind: str, timeout: float) -> bool:
-        """Ship what is queued, then ask the shipper to flush (or close) its sink and wait
-        for its answer; a shipper that has not answered in `timeout` seconds (a write to it
-        included) is killed, and what it had not settled goes to the fallback. True when it
-        answered (or there was nothing to ask)."""
+        """Ship what is queued, then ask the shipper to flush its sink and wait `timeout`
+        seconds at most for its answer (it may still be working through earlier frames:
+        then it goes on, and this returns False). A shipper silent for `timeout` seconds (it
+        reports every second while alive) is killed, and what it had not settled goes to the
+        fallback. True when it answered, or there was nothing to ask."""
         if self._closed:
             return True
-        with self._watchdog(timeout, kind):
+        with self._watchdog(timeout, kind, limit=None):
             return self._command(kind, timeout)
 
     @contextlib.contextmanager
-    def _watchdog(self, timeout: float, kind: str) -> Iterator[None]:
-        """Kill the shipper if the block takes more than `timeout` seconds: a write to a
-        shipper that stopped reading would otherwise block for ever."""
-        timer = threading.Timer(timeout, self._lose, args=(f"shipper_unanswered:{kind}",))
-        timer.daemon = True
-        timer.start()
+    def _watchdog(self, silence: float, kind: str, limit: float | None) -> Iterator[None]:
+        """While the block runs, kill the shipper when it has been silent for `silence`
+        seconds (stopped or hung: a write to a shipper that stopped reading would block for
+        ever), or when the block has run for `limit` seconds."""
+        done = threading.Event()
+        started = time.monotonic()
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                now = time.monotonic()
+                late = limit is not None and now - started > limit
+                if (self._process is not None and now - self._heard > silence) or late:
+                    self._lose(f"shipper_unanswered:{kind}")
+                    return
+
+        threading.Thread(
+            target=watch, name=f"cloudwatch-watchdog-{self._name}", daemon=True
+        ).start()
         try:
             yield
         finally:
-            timer.cancel()
+            done.set()
 
-    def _command(self, kind: str, timeout: float) -> bool:
+    def _command(self, kind: str, wait: float | None) -> bool:
         self._ship()
         with self._write_lock:
-            if self._closed:  # another thread closed it meanwhile
+            if self._closed or self._close_sent:  # another thread closed it meanwhile
                 return True
             process = self._ensure_process() if self._shipped else self._process
             if process is None:
@@ -343,23 +373,31 @@ class ShipperLink:
             except (OSError, ValueError) as error:
                 self._lose(f"shipper_lost:{type(error).__name__}")
                 return False
-        done = answered.wait(timeout)
+            if kind == "close":
+                self._close_sent = True
+        done = answered.wait(wait)
         with self._lock:
             self._answers.pop(token, None)
         return done and self._lost is None
 
     def close(self, timeout: float) -> None:
-        """Drain into the shipper, close its sink and wait for it to exit, `timeout` seconds
-        at most: then it is killed and its unsettled items go to the fallback."""
+        """Drain into the shipper, close its sink and wait for it to exit: as long as it
+        works (it may have earlier frames' flushes to finish), 3 x `timeout` at most, or
+        until it has been silent for `timeout`; then it is killed and what it had not settled
+        goes to the fallback."""
         if self._closed:
             return
         self._stopping = True
         self._wake.set()
-        with self._watchdog(timeout, "close"):
+        with self._watchdog(timeout, "close", limit=3 * timeout):
             thread = self._thread
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout)
-            answered = self._command("close", timeout)
+            if (
+                thread is not None
+                and thread.is_alive()
+                and thread is not threading.current_thread()
+            ):
+                thread.join()  # the watchdog ends a write that blocks it
+            answered = self._command("close", None)
             with self._write_lock:
                 self._closed = True
             process = self._process
@@ -381,6 +419,7 @@ class ShipperLink:
     def _read(self, process: subprocess.Popen[bytes]) -> None:
         try:
             for frame in read_frames(process.stdout):
+                self._heard = time.monotonic()
                 kind = frame[0]
                 if kind == "fallback":
                     if not self._write_fallback(frame[1]):
@@ -400,7 +439,10 @@ class ShipperLink:
     def _reader_done(self, process: subprocess.Popen[bytes]) -> None:
         """The shipper's output ended: what it had not settled goes to the fallback."""
         if self._lost is None:
-            code = process.poll()
+            try:
+                code = process.wait(timeout=1.0)  # reaped: its exit code, not None
+            except subprocess.TimeoutExpired:
+                code = None
             with self._lock:
                 clean = self._stopping and not self._unsettled  # close() takes the queue
             if not clean:
@@ -427,7 +469,7 @@ class ShipperLink:
             unsettled = [item for _, items in self._unsettled for item in items]
             self._unsettled.clear()
             # the shipper's pending events are among those: counted once, as this side's
-            self._counters = {**self._counters, "pending": 0}
+            self._counters = {**self._counters, "pending": 0, "buffered_bytes": 0}
             self._received = self._shipped
         self._write_fallback(
             f"CloudWatch Logs shipper for {self._name} is gone ({reason}); its events go to "
@@ -504,7 +546,9 @@ def start_shipper() -> subprocess.Popen[bytes]:
         "import sys; sys.path[:0] = __import__('json').loads(sys.argv[1]); "
         "from lib.logging.shipper import main; main()"
     )
-    path = [entry or os.getcwd() for entry in sys.path]
+    # what the import system takes: str and path-like entries ("" is the current folder)
+    entries = (os.fspath(e) for e in sys.path if isinstance(e, str | os.PathLike))
+    path = [entry or os.getcwd() for entry in entries if isinstance(entry, str)]
     # this interpreter's flags too (-S, -I, -X ...), as multiprocessing's spawn passes them
     flags = subprocess._args_from_interpreter_flags()
     return subprocess.Popen(
@@ -540,6 +584,8 @@ def main() -> None:
     from lib.logging.cloudwatch import CloudwatchLogs
 
     class _ShipperSink(CloudwatchLogs):
+        _tracks_undone = True  # oldest_undone_seq: what the reports' settled rests on
+
         def _report_losses(self) -> None:
             """The job's sink says them at its close, with this one's counters in its own."""
 
@@ -575,16 +621,17 @@ def main() -> None:
             oldest = sink.oldest_undone_seq()  # every event numbered below it is done
             while ends and (oldest is None or ends[0][0] <= oldest):
                 settled = ends.popleft()[1]
-            send((kind, *head, received, settled, counters))
+            with contextlib.suppress(OSError, ValueError):  # the job's process is gone
+                send((kind, *head, received, settled, counters))
 
     stop = threading.Event()
 
     def reporter() -> None:
-        last = None
+        last, said = None, time.monotonic()
         while not stop.wait(REPORT_INTERVAL):
-            figures = sink.snapshot()
-            if figures != last:
-                last = figures
+            now = (sink.snapshot(), sink.oldest_undone_seq())
+            if now != last or time.monotonic() - said >= HEARTBEAT_SECONDS:
+                last, said = now, time.monotonic()
                 report("report")
 
     threading.Thread(target=reporter, name="shipper-reports", daemon=True).start()

@@ -13,6 +13,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 import types
 import uuid
@@ -24,7 +25,7 @@ import pytest
 from lib.logging.cloudwatch import CloudwatchLogs
 from lib.logging.logger import Logger
 from tests.lib.logging import GROUP, balanced, in_threads
-from tooling.local.outages import refused_endpoint
+from tooling.local.outages import THROTTLED, ScriptedEndpoint, refused_endpoint
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -169,7 +170,11 @@ def test_a_killed_shipper_hands_what_it_had_not_sent_to_the_fallback(moto_server
     assert sorted(event["message"] for event in found) == sorted(
         [f"event {n}" for n in range(300)] + ["after the kill"]
     )
-    assert {event["reason"] for event in found} <= {"shipper_exited:-9", "shipper_exited:None"}
+    # the reader sees it end, or the next shipment its broken pipe, first
+    assert {event["reason"] for event in found} <= {
+        "shipper_exited:-9",
+        "shipper_lost:BrokenPipeError",
+    }
     assert "shipper for" in sink._fallback.getvalue()  # said once, on the fallback
     figures = balanced(sink)
     assert figures["to_fallback"] == 301 and figures["shipper_lost"] == 1
@@ -391,3 +396,83 @@ def test_a_burst_past_the_cap_waits_for_a_healthy_shipper_instead_of_shedding(mo
     assert in_fallback(sink) == []
     figures = balanced(sink)
     assert figures["sent"] == 4 * 24  # each message in four pieces of at most 256 KiB
+
+
+def test_a_shipper_busy_with_a_throttled_backlog_is_waited_for_not_killed():
+    """Its answer to a flush comes after earlier frames' flushes (each up to the deadline):
+    later than flush_deadline + 5 s, while it reports every second. flush() stops waiting;
+    the shipper lives on, and later events are still tried."""
+    with ScriptedEndpoint([THROTTLED]) as endpoint:
+        sink = shipping(
+            endpoint.endpoint_url, create=False, flush_deadline=6, max_buffer_events=50,
+            max_attempts=1000, backoff_multiplier=1, max_backoff=1, flush_interval=1,
+        )  # fmt: skip
+        logger = standard_logger(sink)
+        for n in range(40):
+            logger.info(f"a{n}")
+        time.sleep(1.8)  # its flusher retries a throttled batch
+        for n in range(60):
+            logger.info(f"b{n}")  # over its cap: it flushes in its reading loop
+        time.sleep(0.3)
+        sink.flush()
+        assert sink._link._lost is None, sink._fallback.getvalue()[-500:]
+        before = endpoint.requests
+        logger.info("later")
+        time.sleep(1.5)
+        assert endpoint.requests > before
+        sink.close()  # it works on past flush_deadline + 5 s, reporting: waited for too
+        assert sink._link._lost is None, sink._fallback.getvalue()[-500:]
+    assert {event["reason"] for event in in_fallback(sink)} == {"gave_up:ThrottlingException"}
+    figures = balanced(sink)
+    assert figures["to_fallback"] == 101 and figures["pending"] == 0
+
+
+def test_flushes_racing_close_raise_no_false_alarm(moto_server):
+    sink = shipping(moto_server.endpoint_url)
+    logger = standard_logger(sink)
+    logger.info("first")
+    sink.flush()
+
+    def flush_and_log(n: int) -> None:
+        for k in range(200):
+            logger.info(f"{n}-{k}")
+            sink.flush()
+
+    threads = [threading.Thread(target=flush_and_log, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    sink.close()
+    for thread in threads:
+        thread.join()
+    assert "is gone" not in sink._fallback.getvalue()
+    assert {event["reason"] for event in in_fallback(sink)} <= {"closed"}
+    figures = balanced(sink)
+    assert figures["shipper_lost"] == 0 and figures["pending"] == 0
+
+
+def test_no_thread_to_be_had_once_is_tried_again_and_a_path_entry_is_kept(moto_server, monkeypatch):
+    """A thread limit hit once (the next call starts it), and a pathlib.Path in sys.path
+    (the import system takes it; the shipper gets it as text)."""
+    monkeypatch.setattr(sys, "path", [*sys.path, Path("/nonexistent-entry")])
+    sink = shipping(moto_server.endpoint_url)
+    start = threading.Thread.start
+    refusals = iter([RuntimeError("can't start new thread")])
+
+    def refusing_start(thread):
+        error = next(refusals, None)
+        if error is not None:
+            raise error
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refusing_start)
+    logger = standard_logger(sink)
+    logger.info("no thread for this call")  # counted as a failure, queued
+    logger.info("the next call starts it")
+    received_all(sink, 2, seconds=5)  # shipped by the thread, not by close()
+    sink.close()
+    assert stored(sink.log_stream_name, moto_server.endpoint_url) == [
+        "no thread for this call",
+        "the next call starts it",
+    ]
+    assert sink.failures == 1
