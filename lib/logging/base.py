@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
@@ -240,6 +240,24 @@ class PerProcess:
         self._check()
         with self._lock:
             return list(self._items.values())
+
+
+def start_thread_once(
+    owner: Any, lock: threading.Lock, target: Callable[[], None], name: str
+) -> None:
+    """Start a daemon thread running `target` as ``owner._thread``, unless one is there. The
+    slot is claimed under `lock` (two calls start one thread) and given back if the thread
+    cannot start (a thread limit: the next call tries again; the error goes to the caller)."""
+    with lock:
+        if owner._thread is not None:
+            return
+        thread = owner._thread = threading.Thread(target=target, name=name, daemon=True)
+    try:
+        thread.start()
+    except BaseException:
+        with lock:
+            owner._thread = None
+        raise
 
 
 def warn_stderr(message: str) -> None:

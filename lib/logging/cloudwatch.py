@@ -103,6 +103,7 @@ from lib.logging.base import (
     BaseLogger,
     JsonFormatter,
     PerProcess,
+    start_thread_once,
     utf8_safe,
     warn_stderr,
 )
@@ -368,10 +369,6 @@ def _as_text(message: Any) -> str:
 
 def _bytes(events: list[LogEvent]) -> int:
     return sum(map(_SIZE, events))
-
-
-def _seqs(events: list[LogEvent]) -> Iterable[int]:
-    return map(_SEQ, events)
 
 
 class CloudwatchLogs(BaseLogger):
@@ -899,7 +896,8 @@ class CloudwatchLogs(BaseLogger):
                 # while batch k is sent, k and those after it are held: their lowest number
                 lows: list[int | None] = [None] * len(batches)
                 if self._tracks_undone:
-                    lows = list(itertools.accumulate(map(min, map(_seqs, reversed(batches))), min))
+                    lowest = (min(map(_SEQ, batch)) for batch in reversed(batches))
+                    lows = list(itertools.accumulate(lowest, min))
                     lows.reverse()
                 for batch, low in zip(batches, lows, strict=True):
                     if low is not None:
@@ -967,18 +965,7 @@ class CloudwatchLogs(BaseLogger):
     def _ensure_thread(self) -> None:
         if self._thread is not None or self._stopping or self.flush_interval <= 0:
             return
-        with self._lock:
-            if self._thread is not None:
-                return
-            thread = self._thread = threading.Thread(
-                target=self._run_flusher, name=f"cloudwatch-{self.log_stream_name}", daemon=True
-            )
-        try:
-            thread.start()
-        except BaseException:  # no thread to be had now (a limit): the next call tries again
-            with self._lock:
-                self._thread = None
-            raise
+        start_thread_once(self, self._lock, self._run_flusher, f"cloudwatch-{self.log_stream_name}")
 
     def _run_flusher(self) -> None:
         self._local.sending = True  # everything this thread logs comes from sending

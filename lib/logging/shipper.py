@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
+from lib.logging.base import start_thread_once
 from lib.redact import Redactor
 
 FRAME_HEADER = struct.Struct("<I")
@@ -62,10 +63,8 @@ def plain(value: Any) -> Any:
     """`value` as the plain types marshal takes (str, int, float, bool, None, and tuples,
     lists and dicts of them): a str or int subclass (an enum) as its value, a mapping as a
     dict; anything else as its text."""
-    if value is None or type(value) in (str, int, float, bool):
+    if value is None or type(value) in (str, int, float, bool):  # bool has no subclasses
         return value
-    if isinstance(value, bool):
-        return bool(value)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
@@ -79,9 +78,18 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def write_frame(stream: IO[bytes], value: Any) -> None:
+def frame(value: Any) -> bytes:
+    """`value`'s frame (marshal raises ValueError for a value it cannot take)."""
     data = marshal.dumps(value)
-    stream.write(FRAME_HEADER.pack(len(data)) + data)
+    return FRAME_HEADER.pack(len(data)) + data
+
+
+def write_frame(stream: IO[bytes], value: Any) -> None:
+    write_bytes(stream, frame(value))
+
+
+def write_bytes(stream: IO[bytes], data: bytes) -> None:
+    stream.write(data)
     stream.flush()
 
 
@@ -203,8 +211,8 @@ class ShipperLink:
 
     def _shed(self) -> None:
         """Past the cap (a shipper that cannot keep up): the oldest queued items go to the
-        fallback, as the thread delivery's buffer does; the logging call never waits for the
-        shipper."""
+        fallback, as the thread delivery's buffer does (_fill_up decides whether to wait for
+        the shipping thread first)."""
         shed = []
         with self._lock:
             queue = self._queue
@@ -228,18 +236,8 @@ class ShipperLink:
     # ------------------------------------------------------------------ shipping
 
     def _start_thread(self) -> None:
-        with self._lock:
-            if self._thread is not None or self._stopping:
-                return
-            thread = self._thread = threading.Thread(
-                target=self._run, name=f"cloudwatch-shipper-{self._name}", daemon=True
-            )
-        try:
-            thread.start()
-        except BaseException:  # no thread to be had now (a limit): the next call tries again
-            with self._lock:
-                self._thread = None
-            raise
+        if not self._stopping:
+            start_thread_once(self, self._lock, self._run, f"cloudwatch-shipper-{self._name}")
 
     def _run(self) -> None:
         while not self._stopping:
@@ -294,10 +292,9 @@ class ShipperLink:
                     (at, redactor.text(line) if redact else line, False)
                     for at, line, redact in items
                 ]
-                values = None
         changed = None if values is None or values is self._values_sent else plain(values)
         # items are plain already (put's callers give an exact str and int): a failure raises
-        frame = marshal.dumps(("events", changed, items))
+        data = frame(("events", changed, items))
         with self._lock:
             if self._lost is not None:  # lost meanwhile: these were not in what it handed back
                 lost = True
@@ -311,8 +308,7 @@ class ShipperLink:
             return
         self._writing_since = time.monotonic()
         try:
-            process.stdin.write(FRAME_HEADER.pack(len(frame)) + frame)
-            process.stdin.flush()
+            write_bytes(process.stdin, data)
         except (OSError, ValueError) as error:  # the shipper is gone
             self._lose(f"shipper_lost:{type(error).__name__}")
             return
@@ -410,9 +406,7 @@ class ShipperLink:
                     self._lose("shipper_unanswered:exit")
                     process.wait()
                 self._reader_done(process)
-        with self._lock:
-            left = self._take_queued()
-        self._fallback(left, "closed", in_hand=True)
+        self._after_close()  # what came in meanwhile
 
     # ------------------------------------------------------------------ the shipper's answers
 
