@@ -33,12 +33,14 @@ from jobs.xetra.transform import (
     REPORT_SCHEMA,
     SOURCE_COLUMNS,
     daily_figures,
+    daily_figures_of_good_rows,
     date_totals,
     dedupe_trades,
     parse_trades,
     partition_files,
     quarantine_rows,
     read_metrics,
+    repeated_times,
     with_change,
     with_date_totals,
     with_file_date,
@@ -46,7 +48,7 @@ from jobs.xetra.transform import (
 )
 from lib.logging.executor import ExecutorLogConfig, task_logger
 from lib.logging.logger import Logger
-from lib.spark.io import empty_frame, job_description, observed, write_partitions
+from lib.spark.io import empty_frame, job_description, observable, observed, write_partitions
 from lib.state import JobState, StateRecord, fingerprint_of
 from lib.storage import (
     LocalStore,
@@ -307,37 +309,59 @@ def _rejected_files(observed: Mapping[str, Any], files: list[StoredObject]) -> l
     return [item for item in files if item.key.rsplit("/", 1)[-1] in names]
 
 
-def report_plan(
+def figures_plan(
     spark: SparkSession,
     source_root: str,
     data_files: list[StoredObject],
     dates: list[date],
-    lookback_days: int,
     per_partition: bool,
-) -> tuple[DataFrame, Observation, Observation]:
-    """The report of `dates` from the CSVs of `data_files` (report rows, one partition per
-    date), with the observations its write fills: the rows read (rows read and good, files with
-    rejected rows, and with `per_partition` which partition read which file) and the daily
-    figures' totals per date."""
+) -> tuple[DataFrame, Observation]:
+    """The daily figures of every date `data_files` hold, from one pass over the CSVs with no
+    de-duplication (daily_figures_of_good_rows: exact where no time repeats), with the
+    observation that pass fills: the rows read and good of `dates`, the files with rejected
+    rows, and with `per_partition` which partition read which file."""
     raw = read_sources(spark, source_root, data_files)
     parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
-    rows_seen, daily_seen = Observation("xetra_rows"), Observation("xetra_daily")
+    rows_seen = Observation("xetra_rows")
     metrics = read_metrics(dates)
     if per_partition:
         parsed = parsed.transform(with_input_partition)
         metrics.append(partition_files(dates))
-    good = parsed.observe(rows_seen, *metrics).where(F.col("reject_reason").isNull())
-    report = (
-        good.transform(dedupe_trades)
+    figures = parsed.observe(rows_seen, *metrics).transform(daily_figures_of_good_rows)
+    return figures, rows_seen
+
+
+def deduplicated_figures(
+    spark: SparkSession, source_root: str, files: list[StoredObject]
+) -> DataFrame:
+    """The daily figures of the dates of `files` from their de-duplicated trades (the files
+    read and parsed again, with the same rules)."""
+    return (
+        read_sources(spark, source_root, files)
+        .transform(with_file_date)
+        .transform(parse_trades)
+        .drop("raw")
+        .transform(parse_barrier)
+        .transform(dedupe_trades)
         .transform(daily_figures)
-        .transform(with_change(lookback_days))
+    )
+
+
+def report_plan(
+    figures: DataFrame, dates: list[date], lookback_days: int
+) -> tuple[DataFrame, Observation]:
+    """The report of `dates` from the daily figures of every date read (report rows, one
+    partition per date), with the observation its write fills: the figures' totals per date."""
+    daily_seen = Observation("xetra_daily")
+    report = (
+        figures.transform(with_change(lookback_days))
         .where(_date_filter("trade_date", dates))
         .repartition("trade_date")  # one file per date
         .transform(with_date_totals)
         .observe(daily_seen, date_totals())
         .select(*REPORT_COLUMNS)
     )
-    return report, rows_seen, daily_seen
+    return report, daily_seen
 
 
 def _report_pass(
@@ -349,20 +373,40 @@ def _report_pass(
     report_uri: str,
     report_store: ObjectStore,
     per_partition: bool,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The one pass over the CSVs: the report's write. The run's rows read and good, the files
-    with rejected rows (and, for the executors' log lines, which partition read which file)
-    are observed on the way (the parse is not cached), and so are the daily figures' totals
-    per date (trades used, good rows they came from, report rows).
-    Returns (read metrics, daily metrics)."""
-    report, rows_seen, daily_seen = report_plan(
-        spark, request.source, data_files, dates, settings.lookback_days, per_partition
-    )
-    values = [day.isoformat() for day in dates]
-    with job_description(spark, "xetra: read, parse, report"):
-        write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
-                         store=report_store)  # fmt: skip
-    return _metrics(rows_seen, "rows read"), _metrics(daily_seen, "daily figures")
+) -> tuple[dict[str, Any], dict[str, Any], list[date]]:
+    """One pass over the CSVs gives the daily figures of every date read (kept in memory: a
+    few rows per ISIN and date), observing on the way the run's rows read and good and the
+    files with rejected rows (and, for the executors' log lines, which partition read which
+    file). The dates where an ISIN has a time more than once get their figures again from
+    their de-duplicated trades (their files read a second time). Then the report's write,
+    observing the figures' totals per date (trades used, good rows they came from, report
+    rows). Returns (read metrics, daily metrics, the dates de-duplicated)."""
+    single_pass, rows_seen = figures_plan(spark, request.source, data_files, dates, per_partition)
+    repeated_seen = Observation("xetra_repeated")
+    repeated_in = F.collect_set(F.when(repeated_times(), F.col("trade_date")))
+    figures = single_pass.observe(repeated_seen, F.to_json(repeated_in).alias("dates"))
+    figures = figures.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with job_description(spark, "xetra: read, parse, daily figures"), observable(spark):
+            figures.write.format("noop").mode("overwrite").save()  # the figures, kept
+        read = _metrics(rows_seen, "rows read")
+        found = json.loads(_metrics(repeated_seen, "dates with repeated times")["dates"])
+        repeated = sorted(date.fromisoformat(day) for day in found)
+        report_figures = figures
+        if repeated:
+            again = {day.isoformat() for day in repeated}
+            files = [item for item in data_files if item.key.split("/", 1)[0] in again]
+            report_figures = figures.where(~F.col("trade_date").isin(repeated)).unionByName(
+                deduplicated_figures(spark, request.source, files)
+            )
+        report, daily_seen = report_plan(report_figures, dates, settings.lookback_days)
+        values = [day.isoformat() for day in dates]
+        with job_description(spark, "xetra: report"):
+            write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
+                             store=report_store)  # fmt: skip
+    finally:
+        figures.unpersist()
+    return read, _metrics(daily_seen, "daily figures"), repeated
 
 
 def run(
@@ -420,8 +464,9 @@ def run(
     run_files = [item for day in dates for item in listings.get(day, [])]
     report_values = [d.isoformat() for d in dates]
 
+    repeated: list[date] = []
     if data_files:
-        observed, daily = _report_pass(
+        observed, daily, repeated = _report_pass(
             spark,
             request,
             settings,
@@ -484,6 +529,9 @@ def run(
         "files_read": sum(1 for item in run_files if item.key not in header_only),
         "rows": totals,
         "report_rows": sum(figures["report_rows"] for figures in per_date.values()),
+        # the dates read (lookback included) where an ISIN had a time more than once: their
+        # figures came from their de-duplicated trades, their files read a second time
+        "dates_deduplicated": [day.isoformat() for day in repeated],
         "per_date": per_date,
         "seconds": round(time.monotonic() - started, 2),
     }

@@ -7,6 +7,9 @@ string, so nothing is lost to a failed cast) plus ``source_file`` and ``file_dat
     report = parsed.transform(dedupe_trades).transform(daily_report(lookback_days=14))
     quarantine = parsed.transform(quarantine_rows)
 
+The job takes the daily figures from :func:`daily_figures_of_good_rows` (one aggregation, no
+de-duplication) and uses the de-duplicated path above only for the dates where a time repeats.
+
 Every input row is either rejected (``reject_reason`` set: quarantined) or good; each good row
 is kept once per (ISIN, Date, Time) or counted as a duplicate (``copies``), so rows read =
 used + duplicates + quarantined.
@@ -268,12 +271,10 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
     return trades.select("isin", "currency_number", "trade_date", "minute", *values, "copies")
 
 
-def daily_figures(trades: DataFrame) -> DataFrame:
-    """Per ISIN and trading date: the report's aggregates, plus ``trades_used`` (rows kept)
-    and ``trades_read`` (good rows read, repeats included), from de-duplicated trades (one per
-    ISIN, date and time, as :func:`dedupe_trades` gives them). Times and currencies are
-    compared as numbers (``minute``, ``currency_number``): a hash aggregation."""
-    return trades.groupBy("isin", "trade_date").agg(
+def _daily_aggregates() -> list[Column]:
+    """The report's aggregates per ISIN and date over trades with ``minute`` and
+    ``currency_number``: every buffer fixed-width, so Spark runs a hash aggregation."""
+    return [
         currency_code(F.max("currency_number")).alias("currency"),
         F.min_by("start_price", "minute").alias("opening_price"),
         F.max_by("end_price", "minute").alias("closing_price"),
@@ -281,9 +282,75 @@ def daily_figures(trades: DataFrame) -> DataFrame:
         F.max("max_price").alias("maximum_price"),
         F.sum("traded_volume").alias("daily_traded_volume"),
         F.sum("number_of_trades").alias("number_of_trades"),
+    ]
+
+
+def daily_figures(trades: DataFrame) -> DataFrame:
+    """Per ISIN and trading date: the report's aggregates, plus ``trades_used`` (rows kept)
+    and ``trades_read`` (good rows read, repeats included), from de-duplicated trades (one per
+    ISIN, date and time, as :func:`dedupe_trades` gives them). Times and currencies are
+    compared as numbers (``minute``, ``currency_number``): a hash aggregation."""
+    return trades.groupBy("isin", "trade_date").agg(
+        *_daily_aggregates(),
         F.count(F.lit(1)).alias("trades_used"),
         F.sum("copies").alias("trades_read"),
     )
+
+
+MINUTE_WORDS = 23  # a bit per minute of the day: 1,440 bits in 64-bit words
+
+
+def daily_figures_of_good_rows(parsed: DataFrame) -> DataFrame:
+    """:func:`daily_figures` straight from the good rows of `parsed` (``reject_reason`` null),
+    not de-duplicated: one aggregation, partly computed before its shuffle, instead of a
+    shuffle of every good row and two aggregations (on the real July 2017 files the warm run
+    took 4.94 s against 5.66 s, medians of three).
+
+    ``trades_read`` counts the good rows and ``trades_used`` their distinct times (a bit per
+    minute of the day, OR-ed). A group whose times are all distinct (``trades_used`` =
+    ``trades_read``) gets exactly the figures the de-duplicated trades give; a group with a
+    repeated time may count a repeat twice or open and close on either copy, so its figures
+    must come from :func:`dedupe_trades` and :func:`daily_figures` instead (the job does that
+    for every date that has such a group).
+    """
+    minute = F.col("minute")
+    one = F.lit(1).cast(LongType())
+    words = [
+        F.bit_or(
+            F.when(F.shiftright(minute, 6) == word,
+                   F.call_function("shiftleft", one, minute.bitwiseAND(63)))
+        ).alias(f"_minutes_{word}")
+        for word in range(MINUTE_WORDS)
+    ]  # fmt: skip
+    figures = (
+        parsed.where(F.col("reject_reason").isNull())
+        .select(
+            "isin",
+            "trade_date",
+            minute_of_day("time").alias("minute"),
+            *[(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES],  # as dedupe_trades
+            *[snake for _, snake in COUNTS],
+            currency_number("currency").alias("currency_number"),
+        )
+        .groupBy("isin", "trade_date")
+        .agg(*_daily_aggregates(), F.count(F.lit(1)).alias("trades_read"), *words)
+    )
+    distinct = [
+        F.coalesce(F.bit_count(f"_minutes_{word}"), F.lit(0)) for word in range(MINUTE_WORDS)
+    ]
+    used = distinct[0]
+    for count in distinct[1:]:
+        used = used + count
+    return figures.select(
+        *[name for name in figures.columns if not name.startswith("_minutes_")],
+        used.cast(LongType()).alias("trades_used"),
+    )
+
+
+def repeated_times() -> Column:
+    """Over figures of :func:`daily_figures_of_good_rows`: whether the group had a time more
+    than once (then its figures are not the de-duplicated ones)."""
+    return F.col("trades_used") < F.col("trades_read")
 
 
 def with_change(lookback_days: int = 14) -> Callable[[DataFrame], DataFrame]:

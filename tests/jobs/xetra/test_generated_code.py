@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from jobs.xetra.job import read_quarantine, report_plan
+from jobs.xetra.job import deduplicated_figures, figures_plan, read_quarantine, report_plan
 from jobs.xetra.transform import HEADER, PRICES
 from lib.storage import LocalStore
 
@@ -53,9 +53,11 @@ def both_passes(spark, tmp_path, run_dates: int, per_partition: bool):
     dates = [date(2024, 1, 4) + timedelta(days=offset) for offset in range(run_dates)]
     session = spark.newSession()
     session.conf.set("spark.sql.adaptive.enabled", "false")
-    report, _, _ = report_plan(session, tmp_path.as_uri(), files, dates, 14, per_partition)
+    figures, _ = figures_plan(session, tmp_path.as_uri(), files, dates, per_partition)
+    report, _ = report_plan(figures, dates, 14)
+    again, _ = report_plan(deduplicated_figures(session, tmp_path.as_uri(), files), dates, 14)
     quarantine = read_quarantine(session, tmp_path.as_uri(), files, dates)
-    return session, (("report", report), ("quarantine", quarantine))
+    return session, (("report", report), ("deduplicated", again), ("quarantine", quarantine))
 
 
 @pytest.mark.parametrize("per_partition", [False, True])

@@ -53,6 +53,7 @@ def test_real_days_accounting_and_spot_values(spark, shared_data, tmp_path):
     )  # fmt: skip
     assert code == 0
     summary = json.loads(next((target / "_state/xetra/runs").glob("*.json")).read_text())
+    assert summary["dates_deduplicated"] == []  # no time repeats: the files were read once
 
     # row accounting holds exactly, and every data line of the three days was read
     for day in DATES:
