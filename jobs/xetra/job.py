@@ -59,7 +59,9 @@ from lib.storage import (
     spark_uri,
 )
 
-SOURCE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv\Z")
+SOURCE_KEY = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})_BINS_XETR(\d{2})\.csv\Z", re.ASCII
+)
 HEADER_ONLY = (HEADER + "\n").encode()  # a file of an hour without trading
 HEADER_ONLY_ETAG = hashlib.md5(HEADER_ONLY, usedforsecurity=False).hexdigest()
 REPORT_TABLE = "xetra_daily_report"
@@ -194,8 +196,13 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
 
     Lines with too few or too many fields land in the corrupt-record column. Header lines are
     dropped here by exact match; anything else, a damaged header included, is a row and gets
-    accounted for (quarantined).
+    accounted for (quarantined). Every file's key must be ``<date>/<date>_BINS_XETR<HH>.csv``
+    (as the listing keeps them), so the rows' file names need no check of their own
+    (``with_file_date(names_checked=True)``).
     """
+    unknown = [item.key for item in files if not SOURCE_KEY.match(item.key)]
+    if unknown:
+        raise XetraJobError(f"not an hour file of the PDS layout: {', '.join(unknown[:5])}")
     uris = [spark_uri(join_uri(source_root, item.key)) for item in files]
     if not uris:
         return empty_frame(spark, RAW_SCHEMA).withColumn("source_file", F.lit(""))
@@ -232,7 +239,7 @@ def read_quarantine(
     HotSpot's 8,000-byte JIT limit (tests/jobs/xetra/test_generated_code.py)."""
     return (
         read_sources(spark, source_root, files)
-        .transform(with_file_date)
+        .transform(with_file_date, names_checked=True)
         .transform(parse_trades)
         .transform(parse_barrier)
         .where(_date_filter("file_date", dates))
@@ -321,7 +328,8 @@ def figures_plan(
     observation that pass fills: the rows read and good of `dates`, the files with rejected
     rows, and with `per_partition` which partition read which file."""
     raw = read_sources(spark, source_root, data_files)
-    parsed = raw.transform(with_file_date).transform(parse_trades).drop("raw")
+    parsed = raw.transform(with_file_date, names_checked=True).transform(parse_trades)
+    parsed = parsed.drop("raw")
     rows_seen = Observation("xetra_rows")
     metrics = read_metrics(dates)
     if per_partition:
@@ -338,7 +346,7 @@ def deduplicated_figures(
     read and parsed again, with the same rules)."""
     return (
         read_sources(spark, source_root, files)
-        .transform(with_file_date)
+        .transform(with_file_date, names_checked=True)
         .transform(parse_trades)
         .drop("raw")
         .transform(parse_barrier)
@@ -385,7 +393,8 @@ def _report_pass(
     repeated_seen = Observation("xetra_repeated")
     repeated_in = F.collect_set(F.when(repeated_times(), F.col("trade_date")))
     figures = single_pass.observe(repeated_seen, F.to_json(repeated_in).alias("dates"))
-    figures = figures.persist(StorageLevel.MEMORY_AND_DISK)
+    with observable(spark):  # the cached plan is planned now, with the conf of this moment
+        figures = figures.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with job_description(spark, "xetra: read, parse, daily figures"), observable(spark):
             figures.write.format("noop").mode("overwrite").save()  # the figures, kept
@@ -441,7 +450,7 @@ def run(
         "dates": [day.isoformat() for day in dates],
     }
     if not dates:
-        summary |= {"files": 0, "rows": {"read": 0}, "report_rows": 0,
+        summary |= {"files": 0, "rows": {"read": 0}, "report_rows": 0, "dates_deduplicated": [],
                     "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         log.info("nothing to do", **summary)
         state.write_summary(request.run_id, summary)

@@ -144,3 +144,27 @@ def test_single_pass_figures_are_the_deduplicated_ones_where_no_time_repeats(raw
             assert figures["trades_read"] == expected[key]["trades_read"] > figures["trades_used"]
         else:
             assert figures == expected[key]
+
+
+@pytest.mark.parametrize(
+    ("body", "quarantined"),
+    [
+        ("\n".join([HEADER, trade(ISIN, "2024-01-04", "08:00", -1, 11, 9, 10.5, 100),
+                    trade(ISIN, "2024-01-04", "25:00", 1, 1, 1, 1, 1)]) + "\n",
+         {"negative_price": 1, "unparsable_time": 1}),
+        ("", {}),  # an empty file
+        (HEADER, {}),  # the header without its line end: not a header-only file, no rows
+    ],
+)  # fmt: skip
+def test_a_run_without_a_good_row_still_accounts_for_every_row(spark, tmp_path, body, quarantined):
+    """No figures at all: the observations of the single pass must still arrive (adaptive
+    execution drops the stages over an empty shuffle, and the persisted plan's observations
+    with them, unless it is planned with them kept)."""
+    path = tmp_path / "pds/2024-01-04/2024-01-04_BINS_XETR08.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(body)
+    summary = run(tmp_path / "pds", tmp_path / "lake", "2024-01-04", "2024-01-05")
+    count = sum(quarantined.values())
+    assert summary["rows"] == {"read": count, "used": 0, "duplicates": 0, "quarantined": count,
+                               "quarantined_by_reason": quarantined}  # fmt: skip
+    assert summary["dates_deduplicated"] == [] and summary["report_rows"] == 0
