@@ -203,7 +203,10 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
     unknown = [item.key for item in files if not SOURCE_KEY.match(item.key)]
     if unknown:
         raise XetraJobError(f"not an hour file of the PDS layout: {', '.join(unknown[:5])}")
-    uris = [spark_uri(join_uri(source_root, item.key)) for item in files]
+    # the root resolved once, the keys as listed: a key resolved with its path would name a
+    # linked file by its target, whose name is not the key's (its rows dated by another name)
+    root = spark_uri(source_root)
+    uris = [join_uri(root, item.key) for item in files]
     if not uris:
         return empty_frame(spark, RAW_SCHEMA).withColumn("source_file", F.lit(""))
     raw = spark.read.csv(

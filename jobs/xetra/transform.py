@@ -128,8 +128,9 @@ def with_file_date(raw: DataFrame, names_checked: bool = False) -> DataFrame:
 
     The pattern runs on the file name only: on the whole path it cost more than the parse. With
     `names_checked`, the caller has matched every source file's name already (the job, on its
-    listing: ``read_sources`` refuses other names), and the pattern is not matched again on
-    every row (that took about 0.3 s of the warm July run)."""
+    listing: ``read_sources`` refuses other names and names each file by its key), and the
+    pattern is not matched again on every row (that took about 0.3 s of the warm July run);
+    other names then get whatever the fixed places hold (a cast error with ANSI on)."""
     name = F.substring_index("source_file", "/", -1)
     file_date = F.substring(name, 1, 10).cast(DateType())
     file_hour = F.substring(name, 21, 2).cast(IntegerType())
