@@ -224,6 +224,16 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
     return raw.where(~is_header | is_header.isNull()).withColumn("source_file", F.input_file_name())
 
 
+def parsed_sources(spark: SparkSession, source_root: str, files: list[StoredObject]) -> DataFrame:
+    """The rows of `files` parsed (parse_trades), with their file's date and hour: the names
+    need no check per row, read_sources took only hour files of the PDS layout."""
+    return (
+        read_sources(spark, source_root, files)
+        .transform(with_file_date, names_checked=True)
+        .transform(parse_trades)
+    )
+
+
 def parse_barrier(parsed: DataFrame) -> DataFrame:
     """`parsed` behind a node Spark's optimizer does not push filters through (an observed
     row count, never read). Without it, a filter on ``reject_reason`` is pushed below the
@@ -241,9 +251,7 @@ def read_quarantine(
     generated method as one comparison per date (up to 10 dates), which took that method over
     HotSpot's 8,000-byte JIT limit (tests/jobs/xetra/test_generated_code.py)."""
     return (
-        read_sources(spark, source_root, files)
-        .transform(with_file_date, names_checked=True)
-        .transform(parse_trades)
+        parsed_sources(spark, source_root, files)
         .transform(parse_barrier)
         .where(_date_filter("file_date", dates))
         .transform(quarantine_rows)
@@ -330,9 +338,7 @@ def figures_plan(
     de-duplication (daily_figures_of_good_rows: exact where no time repeats), with the
     observation that pass fills: the rows read and good of `dates`, the files with rejected
     rows, and with `per_partition` which partition read which file."""
-    raw = read_sources(spark, source_root, data_files)
-    parsed = raw.transform(with_file_date, names_checked=True).transform(parse_trades)
-    parsed = parsed.drop("raw")
+    parsed = parsed_sources(spark, source_root, data_files).drop("raw")
     rows_seen = Observation("xetra_rows")
     metrics = read_metrics(dates)
     if per_partition:
@@ -348,9 +354,7 @@ def deduplicated_figures(
     """The daily figures of the dates of `files` from their de-duplicated trades (the files
     read and parsed again, with the same rules)."""
     return (
-        read_sources(spark, source_root, files)
-        .transform(with_file_date, names_checked=True)
-        .transform(parse_trades)
+        parsed_sources(spark, source_root, files)
         .drop("raw")
         .transform(parse_barrier)
         .transform(dedupe_trades)

@@ -232,6 +232,25 @@ def currency_code(number: str | Column) -> Column:
     return F.concat(*[F.char(F.floor(value / 26**power) % 26 + 65) for power in (2, 1, 0)])
 
 
+def _good_trades(parsed: DataFrame, *extra: Column) -> DataFrame:
+    """The good rows of `parsed` as the aggregations take them: ``isin``, ``trade_date``,
+    ``minute`` (:func:`minute_of_day`), the prices and counts, ``currency_number``
+    (:func:`currency_number`), and `extra` (over `parsed`'s columns)."""
+    # -0.0 + 0.0 is 0.0: copies that differ only in a zero's sign are the same copy (xxhash64
+    # gives both zeros one hash, so the choice could not tell them apart), and both ways to the
+    # figures see the same zero
+    prices = [(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES]
+    return parsed.where(F.col("reject_reason").isNull()).select(
+        "isin",
+        "trade_date",
+        minute_of_day("time").alias("minute"),
+        *prices,
+        *[snake for _, snake in COUNTS],
+        currency_number("currency").alias("currency_number"),
+        *extra,
+    )
+
+
 def dedupe_trades(parsed: DataFrame) -> DataFrame:
     """The good rows, one per (ISIN, Date, Time), with ``copies``: how many good rows had it,
     the time as its :func:`minute_of_day` (``minute``: a checked time has one, and a number
@@ -251,19 +270,13 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
     July 2017 files, this Spark job took 4.8 s against 1.9 s now. The rows are clustered by ISIN
     first: the daily aggregation and the previous-close window need no other shuffle.
     """
-    counts = [snake for _, snake in COUNTS]
-    values = [snake for _, snake in PRICES] + counts
-    # -0.0 + 0.0 is 0.0: copies that differ only in a zero's sign are the same copy (xxhash64
-    # gives both zeros one hash, so the choice could not tell them apart)
-    prices = [(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES]
+    values = [snake for _, snake in PRICES + COUNTS]
     # hours 00-99 (the file name's two digits) fit below 2**63 with 56 bits of hash
     choice = F.col("file_hour").cast(LongType()) * F.lit(1 << 56) + F.xxhash64(
         *values, "currency"
     ).bitwiseAND(F.lit((1 << 56) - 1))
     trades = (
-        parsed.where(F.col("reject_reason").isNull())
-        .select("isin", "trade_date", minute_of_day("time").alias("minute"), *prices, *counts,
-                currency_number("currency").alias("currency_number"), choice.alias("choice"))
+        _good_trades(parsed, choice.alias("choice"))
         .repartition("isin")
         .groupBy("isin", "trade_date", "minute")
         .agg(
@@ -324,15 +337,7 @@ def daily_figures_of_good_rows(parsed: DataFrame) -> DataFrame:
     words = [F.bit_or(F.when(word == index, bit).otherwise(0)).alias(f"_minutes_{index}")
              for index in range(MINUTE_WORDS)]  # fmt: skip
     figures = (
-        parsed.where(F.col("reject_reason").isNull())
-        .select(
-            "isin",
-            "trade_date",
-            minute_of_day("time").alias("minute"),
-            *[(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES],  # as dedupe_trades
-            *[snake for _, snake in COUNTS],
-            currency_number("currency").alias("currency_number"),
-        )
+        _good_trades(parsed)
         .groupBy("isin", "trade_date")
         .agg(*_daily_aggregates(), F.count(F.lit(1)).alias("trades_read"), *words)
     )
