@@ -10,13 +10,13 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: class-data help setup java jars run run-countries test bench lint format package clean jobs \
+.PHONY: class-data help setup java jars jobs-jar run run-countries test bench lint format package clean jobs \
 	deploy-upload deploy-emr-step deploy-glue-job deploy-glue-run deploy-demo
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(PIP_STAMP) java jars class-data ## .venv with pinned deps, Java 17+ check, Spark jars, class-data archive (no-op when done)
+setup: $(PIP_STAMP) java jars jobs-jar class-data ## .venv with pinned deps, Java 17+ check, Spark jars, the jobs' jar, class-data archive (no-op when done)
 
 $(PIP_STAMP): setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11+ is needed (found " + sys.version.split()[0] + "): set PYTHON=python3.11")'
@@ -31,7 +31,10 @@ java: $(PIP_STAMP) ## check that Java 17+ is installed
 jars: $(PIP_STAMP) ## resolve the pinned Spark jars into .jars/ (or verify $$ETL_JARS_DIR)
 	@$(PY) -m lib.spark.jars resolve
 
-class-data: $(PIP_STAMP) java jars ## the local driver JVM's class-data-sharing archive (.jars/driver-classes.jsa; a 20-30 s training run)
+jobs-jar: $(PIP_STAMP) java ## the jobs' JVM code (jobs/*/java) as .jars/datalake-etl-jobs.jar (needs javac; rebuilt when it changes)
+	@$(PY) -m tooling.local.jobs_jar
+
+class-data: $(PIP_STAMP) java jars jobs-jar ## the local driver JVM's class-data-sharing archive (.jars/driver-classes.jsa; a 20-30 s training run)
 	@$(PY) -m tooling.local.class_data
 
 run: setup ## run the Xetra job over S3A on an embedded moto server (synthetic data)

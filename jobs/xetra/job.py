@@ -21,21 +21,28 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.xetra.transform import (
     CORRUPT_COLUMN,
     HEADER,
+    LINE_PARSER_CLASS,
+    LINE_SCHEMA,
     QUARANTINE_SCHEMA,
     RAW_SCHEMA,
     REPORT_COLUMNS,
     REPORT_SCHEMA,
     SOURCE_COLUMNS,
     daily_figures,
-    daily_figures_of_good_rows,
+    daily_figures_of_trades,
     date_totals,
     dedupe_trades,
+    good_trades,
+    line_metrics,
+    line_trades,
+    parse_lines,
     parse_trades,
     partition_files,
     quarantine_rows,
@@ -65,6 +72,7 @@ SOURCE_KEY = re.compile(
 HEADER_ONLY = (HEADER + "\n").encode()  # a file of an hour without trading
 HEADER_ONLY_ETAG = hashlib.md5(HEADER_ONLY, usedforsecurity=False).hexdigest()
 REPORT_TABLE = "xetra_daily_report"
+LINE_PARSER = "xetra_trade_line"  # the JVM line parser's name in the session
 QUARANTINE_TABLE = "quarantine/xetra"
 
 
@@ -191,6 +199,36 @@ def header_only_files(store: ObjectStore, files: list[StoredObject], parallelism
     return known
 
 
+def source_uris(source_root: str, files: list[StoredObject]) -> list[str]:
+    """The URIs Spark reads `files` by: the root resolved once, the keys as listed (a key
+    resolved with its path would name a linked file by its target, whose name is not the
+    key's: its rows dated by another name). Every key must be of the PDS layout."""
+    unknown = [item.key for item in files if not SOURCE_KEY.match(item.key)]
+    if unknown:
+        raise XetraJobError(f"not an hour file of the PDS layout: {', '.join(unknown[:5])}")
+    root = spark_uri(source_root)
+    return [join_uri(root, item.key) for item in files]
+
+
+def register_line_parser(spark: SparkSession) -> str | None:
+    """The name of the JVM line parser (transform.LINE_PARSER_CLASS) registered in `spark`, or
+    None when its class is not on the session's class path (the jobs' jar, `make setup` locally
+    and the deploy's --jars / --extra-jars on a cluster)."""
+    try:
+        spark.udf.registerJavaFunction(LINE_PARSER, LINE_PARSER_CLASS, LINE_SCHEMA)
+    except AnalysisException:
+        return None
+    return LINE_PARSER
+
+
+def read_lines(
+    spark: SparkSession, source_root: str, files: list[StoredObject], parser: str
+) -> DataFrame:
+    """The lines of `files` through the line parser (transform.parse_lines)."""
+    lines = spark.read.text(source_uris(source_root, files))
+    return lines.withColumn("source_file", F.input_file_name()).transform(parse_lines, parser)
+
+
 def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject]) -> DataFrame:
     """The raw rows of the given hour files (header-only files are not read at all).
 
@@ -200,13 +238,7 @@ def read_sources(spark: SparkSession, source_root: str, files: list[StoredObject
     (as the listing keeps them), so the rows' file names need no check of their own
     (``with_file_date(names_checked=True)``).
     """
-    unknown = [item.key for item in files if not SOURCE_KEY.match(item.key)]
-    if unknown:
-        raise XetraJobError(f"not an hour file of the PDS layout: {', '.join(unknown[:5])}")
-    # the root resolved once, the keys as listed: a key resolved with its path would name a
-    # linked file by its target, whose name is not the key's (its rows dated by another name)
-    root = spark_uri(source_root)
-    uris = [join_uri(root, item.key) for item in files]
+    uris = source_uris(source_root, files)
     if not uris:
         return empty_frame(spark, RAW_SCHEMA).withColumn("source_file", F.lit(""))
     raw = spark.read.csv(
@@ -333,33 +365,48 @@ def figures_plan(
     data_files: list[StoredObject],
     dates: list[date],
     per_partition: bool,
+    parser: str | None = None,
 ) -> tuple[DataFrame, Observation]:
     """The daily figures of every date `data_files` hold, from one pass over the CSVs with no
-    de-duplication (daily_figures_of_good_rows: exact where no time repeats), with the
-    observation that pass fills: the rows read and good of `dates`, the files with rejected
-    rows, and with `per_partition` which partition read which file."""
-    parsed = parsed_sources(spark, source_root, data_files).drop("raw")
+    de-duplication (daily_figures_of_trades: exact where no time repeats), with the observation
+    that pass fills: the rows read and good of `dates`, the files with rejected rows, and with
+    `per_partition` which partition read which file. The lines are read by the JVM line
+    parser registered as `parser` (the figures of the lines it takes; the observation names the
+    files whose dates need Spark's CSV reader: ``other_files``, see transform.line_metrics), or,
+    without one, by Spark's CSV reader and parse_trades."""
+    if parser is None:
+        rows = parsed_sources(spark, source_root, data_files).drop("raw")
+        metrics, good = read_metrics(dates), good_trades
+    else:
+        rows = read_lines(spark, source_root, data_files, parser)
+        metrics, good = line_metrics(dates), line_trades
     rows_seen = Observation("xetra_rows")
-    metrics = read_metrics(dates)
     if per_partition:
-        parsed = parsed.transform(with_input_partition)
+        rows = rows.transform(with_input_partition)
         metrics.append(partition_files(dates))
-    figures = parsed.observe(rows_seen, *metrics).transform(daily_figures_of_good_rows)
-    return figures, rows_seen
+    # the good rows' filter sits above the observation, which Spark's optimizer does not push
+    # a filter through: below it, the parser would run once for the filter and once more for
+    # the values (parse_barrier tells the same of parse_trades)
+    figures = rows.observe(rows_seen, *metrics).transform(good)
+    return figures.transform(daily_figures_of_trades), rows_seen
 
 
 def deduplicated_figures(
-    spark: SparkSession, source_root: str, files: list[StoredObject]
-) -> DataFrame:
+    spark: SparkSession, source_root: str, files: list[StoredObject], dates: list[date]
+) -> tuple[DataFrame, Observation]:
     """The daily figures of the dates of `files` from their de-duplicated trades (the files
-    read and parsed again, with the same rules)."""
-    return (
+    read and parsed again, with the same rules), and the observation of their rows read and
+    good of `dates` and their files with rejected rows (read_metrics; also the barrier
+    parse_barrier describes)."""
+    rows_seen = Observation("xetra_rows_again")
+    figures = (
         parsed_sources(spark, source_root, files)
         .drop("raw")
-        .transform(parse_barrier)
+        .observe(rows_seen, *read_metrics(dates))
         .transform(dedupe_trades)
         .transform(daily_figures)
     )
+    return figures, rows_seen
 
 
 def report_plan(
@@ -379,6 +426,17 @@ def report_plan(
     return report, daily_seen
 
 
+@dataclass(frozen=True)
+class ReportPass:
+    """What the report's pass found: its counts, and which dates were read a second time."""
+
+    read: dict[str, Any]  # the rows read and good of the run's dates, the files with rejects
+    daily: dict[str, Any]  # the figures' totals per date (date_totals)
+    deduplicated: list[date]  # dates where an ISIN had a time more than once
+    read_again: list[date]  # dates whose figures came from a second read (repeats, other lines)
+    line_parser: str  # "jvm": the JVM line parser read the files; "spark_csv": Spark's reader
+
+
 def _report_pass(
     spark: SparkSession,
     request: RunRequest,
@@ -388,15 +446,21 @@ def _report_pass(
     report_uri: str,
     report_store: ObjectStore,
     per_partition: bool,
-) -> tuple[dict[str, Any], dict[str, Any], list[date]]:
+) -> ReportPass:
     """One pass over the CSVs gives the daily figures of every date read (kept in memory: a
     few rows per ISIN and date), observing on the way the run's rows read and good and the
     files with rejected rows (and, for the executors' log lines, which partition read which
-    file). The dates where an ISIN has a time more than once get their figures again from
-    their de-duplicated trades (their files read a second time). Then the report's write,
-    observing the figures' totals per date (trades used, good rows they came from, report
-    rows). Returns (read metrics, daily metrics, the dates de-duplicated)."""
-    single_pass, rows_seen = figures_plan(spark, request.source, data_files, dates, per_partition)
+    file). With the JVM line parser on the class path the pass reads lines with it (several
+    times faster than Spark's CSV reader and the field checks); without it, with Spark's CSV
+    reader and parse_trades. The dates where an ISIN has a time more than once, and the dates
+    with a line the JVM parser does not take, get their figures again from their de-duplicated
+    trades, their files read a second time with Spark's CSV reader and parse_trades (and, for
+    the latter, their counts too). Then the report's write, observing the figures' totals per
+    date (trades used, good rows they came from, report rows)."""
+    parser = register_line_parser(spark)
+    single_pass, rows_seen = figures_plan(
+        spark, request.source, data_files, dates, per_partition, parser
+    )
     repeated_seen = Observation("xetra_repeated")
     repeated_in = F.collect_set(F.when(repeated_times(), F.col("trade_date")))
     figures = single_pass.observe(repeated_seen, F.to_json(repeated_in).alias("dates"))
@@ -408,21 +472,65 @@ def _report_pass(
         read = _metrics(rows_seen, "rows read")
         found = json.loads(_metrics(repeated_seen, "dates with repeated times")["dates"])
         repeated = sorted(date.fromisoformat(day) for day in found)
-        report_figures = figures
-        if repeated:
-            again = {day.isoformat() for day in repeated}
-            files = [item for item in data_files if item.key.split("/", 1)[0] in again]
-            report_figures = figures.where(~F.col("trade_date").isin(repeated)).unionByName(
-                deduplicated_figures(spark, request.source, files)
+        again = sorted(set(repeated) | set(_dates_of_other_lines(read, data_files)))
+        report_figures, again_seen = figures, None
+        if again:
+            names = {day.isoformat() for day in again}
+            files = [item for item in data_files if item.key.split("/", 1)[0] in names]
+            figures_again, again_seen = deduplicated_figures(spark, request.source, files, dates)
+            report_figures = figures.where(~F.col("trade_date").isin(again)).unionByName(
+                figures_again
             )
         report, daily_seen = report_plan(report_figures, dates, settings.lookback_days)
         values = [day.isoformat() for day in dates]
         with job_description(spark, "xetra: report"):
             write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
                              store=report_store)  # fmt: skip
+        again_in_run = [day for day in again if day in set(dates)]
+        if parser is not None and again_seen is not None and again_in_run:
+            read = _counted_again(spark, read, figures, again_seen, again_in_run)
     finally:
         figures.unpersist()
-    return read, _metrics(daily_seen, "daily figures"), repeated
+    return ReportPass(
+        read=read,
+        daily=_metrics(daily_seen, "daily figures"),
+        deduplicated=repeated,
+        read_again=again,
+        line_parser="spark_csv" if parser is None else "jvm",
+    )
+
+
+def _dates_of_other_lines(read: Mapping[str, Any], files: list[StoredObject]) -> list[date]:
+    """The dates of the files where the JVM line parser left lines (``other_files``)."""
+    names = set(json.loads(read.get("other_files", "[]")))
+    return sorted({date.fromisoformat(item.key.split("/", 1)[0]) for item in files
+                   if item.key.rsplit("/", 1)[-1] in names})  # fmt: skip
+
+
+def _counted_again(
+    spark: SparkSession,
+    read: Mapping[str, Any],
+    figures: DataFrame,
+    again_seen: Observation,
+    again: list[date],
+) -> dict[str, Any]:
+    """The JVM parser's counts of the run's dates with those of `again` (run dates whose files
+    were read a second time) replaced by the second read's: the rows read and good of those
+    dates in the first pass are their good rows in its figures (``trades_read``) and every
+    line it left (``other``: all of them are in those dates)."""
+    second = _metrics(again_seen, "rows read again")
+    with job_description(spark, "xetra: first counts of the dates read again"):
+        first_good = (
+            figures.where(F.col("trade_date").isin(again))
+            .agg(F.coalesce(F.sum("trades_read"), F.lit(0)).alias("good"))
+            .first()["good"]
+        )
+    return {
+        **read,
+        "read": read["read"] - first_good - read["other"] + second["read"],
+        "good": read["good"] - first_good + second["good"],
+        "rejected_files": second["rejected_files"],
+    }
 
 
 def run(
@@ -458,6 +566,7 @@ def run(
     }
     if not dates:
         summary |= {"files": 0, "rows": {"read": 0}, "report_rows": 0, "dates_deduplicated": [],
+                    "dates_read_again": [], "line_parser": None,
                     "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         log.info("nothing to do", **summary)
         state.write_summary(request.run_id, summary)
@@ -481,8 +590,10 @@ def run(
     report_values = [d.isoformat() for d in dates]
 
     repeated: list[date] = []
+    again: list[date] = []
+    line_parser = None
     if data_files:
-        observed, daily, repeated = _report_pass(
+        report_pass = _report_pass(
             spark,
             request,
             settings,
@@ -492,6 +603,9 @@ def run(
             report_store,
             log_config is not None,
         )
+        observed, daily = report_pass.read, report_pass.daily
+        repeated, again = report_pass.deduplicated, report_pass.read_again
+        line_parser = report_pass.line_parser
     else:  # nothing to read: nothing counted (Spark drops observations over no rows)
         observed = {"read": 0, "good": 0, "rejected_files": "[]", "partition_files": "[]"}
         daily = {"per_date": "[]"}
@@ -548,6 +662,11 @@ def run(
         # the dates read (lookback included) where an ISIN had a time more than once: their
         # figures came from their de-duplicated trades, their files read a second time
         "dates_deduplicated": [day.isoformat() for day in repeated],
+        # the dates read (lookback included) whose figures came from a second read of their
+        # files with Spark's CSV reader: repeated times, or lines the JVM line parser left
+        "dates_read_again": [day.isoformat() for day in again],
+        # what read the lines: "jvm" (the jobs' jar), "spark_csv" (without it), null (no file)
+        "line_parser": line_parser,
         "per_date": per_date,
         "seconds": round(time.monotonic() - started, 2),
     }

@@ -7,8 +7,10 @@ string, so nothing is lost to a failed cast) plus ``source_file`` and ``file_dat
     report = parsed.transform(dedupe_trades).transform(daily_report(lookback_days=14))
     quarantine = parsed.transform(quarantine_rows)
 
-The job takes the daily figures from :func:`daily_figures_of_good_rows` (one aggregation, no
-de-duplication) and uses the de-duplicated path above only for the dates where a time repeats.
+The job takes the daily figures from :func:`daily_figures_of_trades` (one aggregation, no
+de-duplication) over the lines the JVM line parser takes (:func:`parse_lines`,
+:func:`line_trades`; or, without it, over :func:`good_trades`), and uses the de-duplicated path
+above only for the dates where a time repeats or the parser left a line.
 
 Every input row is either rejected (``reject_reason`` set: quarantined) or good; each good row
 is kept once per (ISIN, Date, Time) or counted as a duplicate (``copies``), so rows read =
@@ -211,6 +213,66 @@ def parse_trades(raw: DataFrame) -> DataFrame:
     )
 
 
+# The JVM line parser of jobs/xetra/java (built into the jobs' jar): one line of an hour file and
+# its file's path -> LINE_SCHEMA. It takes only lines that are certainly good rows under the
+# rules above (see the class's documentation) and gives their values exactly as parse_trades
+# and good_trades would; every other line is LINE_OTHER, and the job reads that line's date
+# again with Spark's CSV reader and those rules.
+LINE_PARSER_CLASS = "datalake.jobs.xetra.TradeLineParser"
+LINE_TRADE, LINE_HEADER, LINE_OTHER = 0, 1, 2
+LINE_SCHEMA = StructType(
+    [
+        StructField("status", IntegerType()),
+        StructField("file_date", DateType()),
+        StructField("isin", StringType()),
+        StructField("currency_number", IntegerType()),
+        StructField("minute", IntegerType()),
+        *[StructField(snake, DoubleType()) for _, snake in PRICES],
+        *[StructField(snake, LongType()) for _, snake in COUNTS],
+    ]
+)
+
+
+def parse_lines(lines: DataFrame, parser: str) -> DataFrame:
+    """``lines`` (``value``: a line of an hour file, ``source_file``) through the registered
+    line parser `parser` (:data:`LINE_PARSER_CLASS`): the columns of :data:`LINE_SCHEMA` and
+    ``source_file``, one row per line, header lines included (``status`` LINE_HEADER). A
+    LINE_TRADE row is a good row with its values (``file_date`` is its ``trade_date``); a
+    LINE_OTHER row has only ``file_date`` (null for a name that is not a real day)."""
+    line = F.call_udf(parser, F.col("value"), F.col("source_file"))
+    # two projections: Spark keeps a non-trivial expression used more than once in its own
+    return lines.select(line.alias("line"), "source_file").select("line.*", "source_file")
+
+
+def line_trades(lines: DataFrame) -> DataFrame:
+    """The good rows of :func:`parse_lines` as the aggregations take them (as
+    :func:`good_trades` gives them: the parser gives no negative zero)."""
+    return lines.where(F.col("status") == LINE_TRADE).select(
+        "isin",
+        F.col("file_date").alias("trade_date"),
+        "minute",
+        *[snake for _, snake in PRICES + COUNTS],
+        "currency_number",
+    )
+
+
+def line_metrics(dates: Sequence[date]) -> list[Column]:
+    """:func:`read_metrics` over :func:`parse_lines`' rows (header lines are not rows): rows
+    read, good (LINE_TRADE) and ``other`` of the source dates `dates`, ``rejected_files`` (none:
+    the parser rejects nothing) and ``other_files``, the names of the files of any date with
+    LINE_OTHER lines (a JSON list)."""
+    in_dates = F.col("file_date").isin(list(dates))
+    status = F.col("status")
+    name = F.substring_index("source_file", "/", -1)
+    return [
+        F.count_if(in_dates & (status != LINE_HEADER)).alias("read"),
+        F.count_if(in_dates & (status == LINE_TRADE)).alias("good"),
+        F.count_if(in_dates & (status == LINE_OTHER)).alias("other"),
+        F.lit("[]").alias("rejected_files"),
+        F.to_json(F.collect_set(F.when(status == LINE_OTHER, name))).alias("other_files"),
+    ]
+
+
 def minute_of_day(time: str | Column) -> Column:
     """A checked ``HH:MM`` as minutes since midnight (sorts as the text does)."""
     return F.substring(time, 1, 2).cast(IntegerType()) * 60 + F.substring(time, 4, 2).cast(
@@ -232,7 +294,7 @@ def currency_code(number: str | Column) -> Column:
     return F.concat(*[F.char(F.floor(value / 26**power) % 26 + 65) for power in (2, 1, 0)])
 
 
-def _good_trades(parsed: DataFrame, *extra: Column) -> DataFrame:
+def good_trades(parsed: DataFrame, *extra: Column) -> DataFrame:
     """The good rows of `parsed` as the aggregations take them: ``isin``, ``trade_date``,
     ``minute`` (:func:`minute_of_day`), the prices and counts, ``currency_number``
     (:func:`currency_number`), and `extra` (over `parsed`'s columns)."""
@@ -276,7 +338,7 @@ def dedupe_trades(parsed: DataFrame) -> DataFrame:
         *values, "currency"
     ).bitwiseAND(F.lit((1 << 56) - 1))
     trades = (
-        _good_trades(parsed, choice.alias("choice"))
+        good_trades(parsed, choice.alias("choice"))
         .repartition("isin")
         .groupBy("isin", "trade_date", "minute")
         .agg(
@@ -329,6 +391,12 @@ def daily_figures_of_good_rows(parsed: DataFrame) -> DataFrame:
     must come from :func:`dedupe_trades` and :func:`daily_figures` instead (the job does that
     for every date that has such a group).
     """
+    return good_trades(parsed).transform(daily_figures_of_trades)
+
+
+def daily_figures_of_trades(trades: DataFrame) -> DataFrame:
+    """:func:`daily_figures_of_good_rows` over good rows as :func:`good_trades` (or
+    :func:`line_trades`) gives them."""
     minute = F.col("minute")
     word, bit = (
         F.shiftright(minute, 6),
@@ -336,10 +404,8 @@ def daily_figures_of_good_rows(parsed: DataFrame) -> DataFrame:
     )
     words = [F.bit_or(F.when(word == index, bit).otherwise(0)).alias(f"_minutes_{index}")
              for index in range(MINUTE_WORDS)]  # fmt: skip
-    figures = (
-        _good_trades(parsed)
-        .groupBy("isin", "trade_date")
-        .agg(*_daily_aggregates(), F.count(F.lit(1)).alias("trades_read"), *words)
+    figures = trades.groupBy("isin", "trade_date").agg(
+        *_daily_aggregates(), F.count(F.lit(1)).alias("trades_read"), *words
     )
     used = F.bit_count(figures["_minutes_0"])
     for index in range(1, MINUTE_WORDS):

@@ -254,8 +254,14 @@ class SparkFactory:
 
     def required_jar_paths(self) -> list[Path]:
         """The paths of `required_jars` in the jar folder (each checked there), as a local
-        session's `spark.jars` or a spark-submit's `--jars` takes them."""
-        return jar_registry.jar_paths(self.jars_dir, self.required_jars())
+        session's `spark.jars` or a spark-submit's `--jars` takes them, and the jobs' own jar
+        when the folder holds it (``make setup`` builds it; a job whose JVM code is absent runs
+        without it, slower)."""
+        paths = jar_registry.jar_paths(self.jars_dir, self.required_jars())
+        jobs_jar = self.jars_dir / jar_registry.JOBS_JAR
+        if self.profile == "local" and jobs_jar.is_file():
+            paths.append(jobs_jar)
+        return paths
 
     def session_conf(
         self,

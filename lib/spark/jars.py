@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 JARS_DIR_ENV = "ETL_JARS_DIR"
+# the jobs' own JVM code (tooling.local.jobs_jar builds it into the jar folder; not pinned)
+JOBS_JAR = "datalake-etl-jobs.jar"
 
 
 @dataclass(frozen=True)

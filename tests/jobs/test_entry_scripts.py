@@ -14,7 +14,7 @@ import pytest
 
 from lib.config import load_config
 from lib.spark import SparkFactory
-from lib.spark.jars import ALL_JARS, default_jars_dir, jar_paths
+from lib.spark.jars import ALL_JARS, JOBS_JAR, default_jars_dir, jar_paths
 from tooling.deploy.package import build_pyfiles_archive
 from tooling.generators.xetra import date_range, day_files
 
@@ -48,7 +48,8 @@ def submit(work, archive, entry, args, extra_env=None):
     spark_submit = Path(sys.executable).parent / "spark-submit"
     # an external spark-submit starts the JVM before the job runs: jars and the local profile's
     # launch options (driver memory, collector) go on its command line, as README shows
-    jars = ",".join(str(path) for path in jar_paths(default_jars_dir(), ALL_JARS))
+    jars = ",".join(str(path) for path in [*jar_paths(default_jars_dir(), ALL_JARS),
+                                             default_jars_dir() / JOBS_JAR])  # fmt: skip
     launch = SparkFactory.from_config(load_config("local", environ={})).launch_options()
     return subprocess.run(
         [str(spark_submit), "--master", "local[2]", "--conf", "spark.ui.enabled=false", *launch,
@@ -71,6 +72,7 @@ def test_spark_submit_runs_the_packaged_entry(packaged):
     summary = json.loads(next((target / "_state/xetra/runs").glob("*.json")).read_text())
     assert summary["report_rows"] == 4
     assert summary["rows"]["read"] == summary["rows"]["used"] > 0
+    assert summary["line_parser"] == "jvm"  # the jobs' jar, given with --jars as a release does
 
 
 def test_the_same_script_takes_its_arguments_from_the_real_awsglue(packaged, tmp_path):

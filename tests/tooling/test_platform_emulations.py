@@ -31,6 +31,8 @@ def test_deploy_demo_runs_the_exact_requests_on_both_emulations(tmp_path):
     assert re.fullmatch(r"deploy-demo: emr_step=COMPLETED glue_run=SUCCEEDED report_rows=\d+", last)
     assert int(last.rsplit("=", 1)[1]) > 0
     assert re.search(r"reports: EMR (\d+) rows, Glue \(Delta\) \1 rows, local \1 rows: equal", out)
+    # the jobs' jar went out with the release (--jars, --extra-jars) and was loaded on both
+    assert re.search(r"line parser \(.*\): emr jvm, glue jvm, local jvm\n", out), out[-3000:]
     executor_streams = re.search(r"CloudWatch /datalake-etl/dev: \d+ streams, (\d+) from", out)
     assert executor_streams and int(executor_streams.group(1)) >= 1
     assert re.search(r"step logs: stdout [1-9]\d* chars", out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.spark.jars import JOBS_JAR
+
 REQUIREMENTS = "requirements.txt"
 # the run-time library's third-party requirements, one list (setup.py reads it too)
 RUNTIME_REQUIREMENTS = "lib/runtime-requirements.txt"
@@ -24,6 +26,11 @@ class Release:
     @property
     def archive_uri(self) -> str:
         return f"{self.root}/{self.archive_name}"
+
+    @property
+    def jobs_jar_uri(self) -> str:
+        """The jobs' JVM code (tooling.local.jobs_jar): `--jars` on EMR, `--extra-jars` on Glue."""
+        return f"{self.root}/{JOBS_JAR}"
 
     @property
     def requirements_uri(self) -> str:

@@ -106,6 +106,15 @@ def report_rows(s3: Any, bucket: str, prefix: str, workdir: Path, fmt: str) -> l
     return sorted(rows)
 
 
+def run_summary(s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
+    """The one run summary under `prefix` (the job's state store), or {} when there is none."""
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get(
+        "Contents", [])]  # fmt: skip
+    if len(keys) != 1:
+        return {}
+    return json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tooling.deploy.demo",
@@ -208,6 +217,10 @@ def _demo(workdir: Path, synthetic: bool) -> int:
         equal = emr_rows == reference == glue_rows and bool(reference)
         print(f"\nreports: EMR {len(emr_rows)} rows, Glue (Delta) {len(glue_rows)} rows, local "
               f"{len(reference)} rows: {'equal' if equal else 'DIFFERENT'}")  # fmt: skip
+        parsers = {where: run_summary(s3, "lake", f"{where}/_state/xetra/runs/").get("line_parser")
+                   for where in ("emr", "glue", "local")}  # fmt: skip
+        print("line parser (the jobs' jar loaded, or Spark's CSV reader): "
+              + ", ".join(f"{where} {parser}" for where, parser in parsers.items()))  # fmt: skip
     compared = step.state == "COMPLETED" and glue_run.JobRunState == "SUCCEEDED"
     verdict = " reports=DIFFERENT" if compared and not equal else ""
     print(f"deploy-demo: emr_step={step.state} glue_run={glue_run.JobRunState} "

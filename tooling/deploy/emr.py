@@ -28,9 +28,11 @@ def spark_submit_args(
     deploy_mode: str = "cluster",
     delta: bool = False,
 ) -> list[str]:
-    """`spark-submit --deploy-mode … --py-files <zip> --conf k=v … <entry> <job args>` as a list."""
+    """`spark-submit --deploy-mode … --py-files <zip> --jars <jobs jar> --conf k=v … <entry>
+    <job args>` as a list."""
     conf = {**(DELTA_SPARK_CONF if delta else {}), **dict(spark_conf or {})}
-    args = ["spark-submit", "--deploy-mode", deploy_mode, "--py-files", release.archive_uri]
+    args = ["spark-submit", "--deploy-mode", deploy_mode, "--py-files", release.archive_uri,
+            "--jars", release.jobs_jar_uri]  # fmt: skip
     for key in sorted(conf):
         value = conf[key]
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)

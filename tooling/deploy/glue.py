@@ -36,6 +36,7 @@ def job_definition(
         )
     arguments = {
         "--extra-py-files": release.archive_uri,
+        "--extra-jars": release.jobs_jar_uri,
         "--additional-python-modules": ",".join(requirements),
         "--job-bookmark-option": "job-bookmark-disable",
         "--enable-continuous-cloudwatch-log": "true",

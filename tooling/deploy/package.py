@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import __version__
+from lib.spark.jars import JOBS_JAR
 from tooling.deploy.artifacts import BOOTSTRAP, REQUIREMENTS, RUNTIME_REQUIREMENTS, entry_key
 from tooling.deploy.jobs import discover
+from tooling.local import jobs_jar as jobs_jar_builder
 
 # The run-time packages: the library and the jobs. Developer tooling (tooling/), tests and
 # benchmarks never go in (tests/tooling/deploy/test_package.py checks the archive).
@@ -112,18 +114,23 @@ class ReleaseFiles:
     entries: dict[str, Path]
     requirements: Path
     bootstrap: Path
+    jobs_jar: Path
 
     def uploads(self) -> list[tuple[Path, str]]:
         """(local file, key relative to the release root) for `upload`."""
         files = [(self.archive.path, self.archive.path.name), (self.requirements, REQUIREMENTS)]
+        files.append((self.jobs_jar, JOBS_JAR))
         files += [(path, entry_key(job)) for job, path in sorted(self.entries.items())]
         files.append((self.bootstrap, BOOTSTRAP))
         return files
 
 
 def build_release(root: Path, out_dir: Path) -> ReleaseFiles:
-    """The archive (named by version and git revision), entry scripts, requirements, bootstrap."""
+    """The archive (named by version and git revision), the jobs' jar, entry scripts,
+    requirements, bootstrap."""
     archive = build_pyfiles_archive(root, out_dir, revision=git_revision(root))
+    jobs_jar = out_dir / JOBS_JAR
+    jobs_jar_builder.build(root, jobs_jar)
     entries = {}
     for job, deployable in discover(root).items():
         entries[job] = out_dir / entry_key(job)
@@ -134,7 +141,7 @@ def build_release(root: Path, out_dir: Path) -> ReleaseFiles:
     bootstrap = out_dir / BOOTSTRAP
     bootstrap.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(root / BOOTSTRAP, bootstrap)
-    return ReleaseFiles(archive, entries, requirements, bootstrap)
+    return ReleaseFiles(archive, entries, requirements, bootstrap, jobs_jar)
 
 
 def build_wheel(root: Path, out_dir: Path) -> Path:

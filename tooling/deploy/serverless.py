@@ -14,8 +14,9 @@ DELTA_JARS = "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/
 
 def spark_submit_parameters(release: Release, delta: bool) -> str:
     parts = [f"--py-files {release.archive_uri}"]
+    parts.append(f"--jars {DELTA_JARS},{release.jobs_jar_uri}" if delta
+                 else f"--jars {release.jobs_jar_uri}")  # fmt: skip
     if delta:
-        parts.append(f"--jars {DELTA_JARS}")
         parts += [f"--conf {key}={value}" for key, value in sorted(DELTA_SPARK_CONF.items())]
     parts.append("--conf spark.sql.session.timeZone=UTC")
     return " ".join(parts)

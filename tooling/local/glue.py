@@ -12,6 +12,7 @@ runs the script at ``Command.ScriptLocation``:
 * the job's Python environment: a throwaway virtualenv with the real ``awsglue`` package
   (awsglue-dev, the Python part of aws-glue-libs) and ``--additional-python-modules``
   installed with pip; ``--extra-py-files`` fetched from S3 and put on the path (``--py-files``);
+  ``--extra-jars`` fetched from S3 and put on the driver's and executors' class path (``--jars``);
 * Spark: ``--datalake-formats delta`` puts the Delta jars on the classpath (only then);
   ``--conf`` is applied as Glue applies it: its value holds ``k=v`` pairs joined by
   `` --conf ``; S3A on the moto server stands in for Glue's S3 access (``s3://`` included).
@@ -111,6 +112,8 @@ class GlueEmulation(PlatformEmulation):
             script = self._fetch(job["Command"]["ScriptLocation"], job_dir / "script")
             extra = [uri.strip() for uri in merged.get("--extra-py-files", "").split(",")]
             py_files = [self._fetch(uri, job_dir / "py-files") for uri in extra if uri]
+            extra_jars = [uri.strip() for uri in merged.get("--extra-jars", "").split(",")]
+            jars = [self._fetch(uri, job_dir / "jars") for uri in extra_jars if uri]
             python = self._python(job_dir, merged.get("--additional-python-modules", ""))
             delta = "delta" in merged.get("--datalake-formats", "").split(",")
             command = [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2]"]
@@ -120,6 +123,8 @@ class GlueEmulation(PlatformEmulation):
                 command += ["--conf", pair]
             if py_files:
                 command += ["--py-files", ",".join(str(path) for path in py_files)]
+            if jars:
+                command += ["--jars", ",".join(str(path) for path in jars)]
             command.append(str(script))
             for key, value in merged.items():
                 command += [key, value]

@@ -341,3 +341,14 @@ def test_the_local_config_asks_for_the_archive_of_make_setup(tmp_path):
     assert SparkFactory.from_config(off).class_data_archive is None
     cloud = load_config("dev", environ={})
     assert SparkFactory.from_config(cloud).class_data_archive is None
+
+
+def test_the_jobs_jar_goes_on_a_local_class_path_when_it_is_built(tmp_path):
+    from lib.spark.jars import JOBS_JAR
+
+    factory = SparkFactory(jars_dir=tmp_path, environ={}).for_run(["/data"], "parquet")
+    assert factory.required_jar_paths() == []  # nothing to add for local Parquet, no jar yet
+    (tmp_path / JOBS_JAR).write_bytes(b"PK")
+    assert factory.required_jar_paths() == [tmp_path / JOBS_JAR]
+    cloud = SparkFactory(profile="cloud", jars_dir=tmp_path, environ={})
+    assert cloud.required_jar_paths() == []  # the platform gets it from the deploy (--jars)

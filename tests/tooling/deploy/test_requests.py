@@ -44,6 +44,7 @@ def test_emr_step_golden():
             "Args": [
                 "spark-submit", "--deploy-mode", "cluster",
                 "--py-files", f"{ROOT}/datalake_etl-1.2.3-abc123.zip",
+                "--jars", f"{ROOT}/datalake-etl-jobs.jar",
                 "--conf", "spark.dynamicAllocation.enabled=true",
                 f"{ROOT}/entries/xetra.py",
                 "--env", "prod", "--start", "2024-01-02", "--end", "2024-01-02",
@@ -123,6 +124,7 @@ def test_glue_job_definition_golden():
         "MaxRetries": 0,
         "DefaultArguments": {
             "--extra-py-files": f"{ROOT}/datalake_etl-1.2.3-abc123.zip",
+            "--extra-jars": f"{ROOT}/datalake-etl-jobs.jar",
             "--additional-python-modules": "boto3~=1.34,pyyaml~=6.0",
             "--job-bookmark-option": "job-bookmark-disable",
             "--enable-continuous-cloudwatch-log": "true",

@@ -1,0 +1,129 @@
+"""The jobs' JVM code as one jar: each job's ``jobs/<job>/java/**/*.java`` compiled against pip's
+pyspark jars for Java 17 (EMR 7 and Glue 5 run Java 17) into ``<jar folder>/datalake-etl-jobs.jar``
+(lib.spark.jars.JOBS_JAR). `make setup` builds it; the local profile puts it on a session's
+class path when it is there (SparkFactory), and the deploy ships it (`--jars` on EMR,
+``--extra-jars`` on Glue). The jar is byte-for-byte the same for the same sources and javac,
+and is rebuilt only when the sources change (their digest is stored in it). Each job compiles
+on its own; two jobs may hold the same class only byte for byte (a copied job folder), as a
+class path holds one class of a name.
+
+    python -m tooling.local.jobs_jar [--out PATH] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lib.spark.jars import JOBS_JAR, default_jars_dir, repository_root
+
+SOURCES_DIGEST = "META-INF/datalake-etl-jobs.sources.sha256"
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # every entry's time: the same sources give the same bytes
+MANIFEST = "Manifest-Version: 1.0\r\nCreated-By: tooling.local.jobs_jar\r\n\r\n"
+
+
+class JobsJarError(RuntimeError):
+    """The jar could not be built (its message says why)."""
+
+
+def java_sources(root: Path) -> list[Path]:
+    return sorted(root.glob("jobs/*/java/**/*.java"))
+
+
+def sources_digest(root: Path, sources: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def built_digest(jar: Path) -> str | None:
+    """The sources digest stored in `jar`, or None (no jar, or not one of ours)."""
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            return archive.read(SOURCES_DIGEST).decode().strip()
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def spark_class_path() -> str:
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    if not jars.is_dir():
+        raise JobsJarError(f"pyspark's jars are not in {jars}: install the spark extra")
+    return str(jars / "*")
+
+
+def compile_job(javac: str, sources: list[Path], classes: Path) -> None:
+    command = [javac, "--release", "17", "-nowarn", "-encoding", "UTF-8",
+               "-cp", spark_class_path(), "-d", str(classes), *map(str, sources)]  # fmt: skip
+    compiled = subprocess.run(command, capture_output=True, text=True, check=False)
+    if compiled.returncode != 0:
+        raise JobsJarError(f"javac failed:\n{compiled.stdout}{compiled.stderr}")
+
+
+def build(root: Path, out: Path, force: bool = False) -> bool:
+    """Build `out` from the jobs' Java sources under `root`; False when it was up to date."""
+    sources = java_sources(root)
+    if not sources:
+        raise JobsJarError(f"no Java sources under {root}/jobs/*/java")
+    digest = sources_digest(root, sources)
+    if not force and built_digest(out) == digest:
+        return False
+    javac = shutil.which("javac")
+    if javac is None:
+        raise JobsJarError("javac is not on PATH: install a JDK 17 (not only a JRE)")
+    entries = {"META-INF/MANIFEST.MF": MANIFEST.encode(), SOURCES_DIGEST: digest.encode()}
+    owners: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="jobs-jar-") as work:
+        for job in sorted({source.relative_to(root).parts[1] for source in sources}):
+            classes = Path(work) / job
+            compile_job(javac, [source for source in sources
+                                if source.relative_to(root).parts[1] == job], classes)  # fmt: skip
+            for path in sorted(classes.rglob("*.class")):
+                name = path.relative_to(classes).as_posix()
+                data = path.read_bytes()
+                if name in entries and entries[name] != data:
+                    raise JobsJarError(
+                        f"jobs/{owners[name]} and jobs/{job} define {name[:-6]} differently: "
+                        "one JVM class path holds one class of a name (rename its package)"
+                    )
+                entries[name], owners[name] = data, job
+        out.parent.mkdir(parents=True, exist_ok=True)
+        written = out.with_name(f".{out.name}.tmp")
+        with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in entries.items():
+                archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data)
+        written.replace(out)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tooling.local.jobs_jar", description=__doc__)
+    parser.add_argument("--out", type=Path, help="the jar to write (default: the jar folder's)")
+    parser.add_argument("--force", action="store_true", help="build even when up to date")
+    args = parser.parse_args(argv)
+    root = repository_root()
+    if root is None:
+        print("not in a checkout of the project", file=sys.stderr)
+        return 1
+    out = args.out or default_jars_dir() / JOBS_JAR
+    try:
+        built = build(root, out, args.force)
+    except JobsJarError as error:
+        print(f"jobs jar: {error}", file=sys.stderr)
+        return 1
+    print(f"jobs jar: {out} {'built' if built else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
