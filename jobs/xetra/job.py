@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.xetra.transform import (
@@ -393,12 +393,12 @@ def figures_plan(
 
 def deduplicated_figures(
     spark: SparkSession, source_root: str, files: list[StoredObject], dates: list[date]
-) -> tuple[DataFrame, Observation]:
+) -> tuple[DataFrame, Observation, Observation]:
     """The daily figures of the dates of `files` from their de-duplicated trades (the files
-    read and parsed again, with the same rules), and the observation of their rows read and
+    read and parsed again, with the same rules), with two observations: their rows read and
     good of `dates` and their files with rejected rows (read_metrics; also the barrier
-    parse_barrier describes)."""
-    rows_seen = Observation("xetra_rows_again")
+    parse_barrier describes), and the dates where an ISIN had a time more than once."""
+    rows_seen, repeated_seen = Observation("xetra_rows_again"), Observation("xetra_repeated_again")
     figures = (
         parsed_sources(spark, source_root, files)
         .drop("raw")
@@ -406,7 +406,17 @@ def deduplicated_figures(
         .transform(dedupe_trades)
         .transform(daily_figures)
     )
-    return figures, rows_seen
+    return figures.observe(repeated_seen, repeated_dates()), rows_seen, repeated_seen
+
+
+def repeated_dates() -> Column:
+    """An aggregate for ``DataFrame.observe`` over daily figures: ``dates``, the dates where an
+    ISIN had a time more than once (a JSON list)."""
+    return F.to_json(F.collect_set(F.when(repeated_times(), F.col("trade_date")))).alias("dates")
+
+
+def _dates_in(metrics: Mapping[str, Any]) -> list[date]:
+    return sorted(date.fromisoformat(day) for day in json.loads(metrics["dates"]))
 
 
 def report_plan(
@@ -462,22 +472,22 @@ def _report_pass(
         spark, request.source, data_files, dates, per_partition, parser
     )
     repeated_seen = Observation("xetra_repeated")
-    repeated_in = F.collect_set(F.when(repeated_times(), F.col("trade_date")))
-    figures = single_pass.observe(repeated_seen, F.to_json(repeated_in).alias("dates"))
+    figures = single_pass.observe(repeated_seen, repeated_dates())
     with observable(spark):  # the cached plan is planned now, with the conf of this moment
         figures = figures.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with job_description(spark, "xetra: read, parse, daily figures"), observable(spark):
             figures.write.format("noop").mode("overwrite").save()  # the figures, kept
         read = _metrics(rows_seen, "rows read")
-        found = json.loads(_metrics(repeated_seen, "dates with repeated times")["dates"])
-        repeated = sorted(date.fromisoformat(day) for day in found)
+        repeated = _dates_in(_metrics(repeated_seen, "dates with repeated times"))
         again = sorted(set(repeated) | set(_dates_of_other_lines(read, data_files)))
-        report_figures, again_seen = figures, None
+        report_figures, again_seen, repeated_again = figures, None, None
         if again:
             names = {day.isoformat() for day in again}
             files = [item for item in data_files if item.key.split("/", 1)[0] in names]
-            figures_again, again_seen = deduplicated_figures(spark, request.source, files, dates)
+            figures_again, again_seen, repeated_again = deduplicated_figures(
+                spark, request.source, files, dates
+            )
             report_figures = figures.where(~F.col("trade_date").isin(again)).unionByName(
                 figures_again
             )
@@ -489,6 +499,8 @@ def _report_pass(
         again_in_run = [day for day in again if day in set(dates)]
         if parser is not None and again_seen is not None and again_in_run:
             read = _counted_again(spark, read, figures, again_seen, again_in_run)
+        if repeated_again is not None:  # the parser's first pass saw no repeats in lines it left
+            repeated = _dates_in(_metrics(repeated_again, "dates read again with repeated times"))
     finally:
         figures.unpersist()
     return ReportPass(
@@ -606,6 +618,12 @@ def run(
         observed, daily = report_pass.read, report_pass.daily
         repeated, again = report_pass.deduplicated, report_pass.read_again
         line_parser = report_pass.line_parser
+        if line_parser == "spark_csv":
+            log.warning(
+                f"the JVM line parser ({LINE_PARSER_CLASS}, in datalake-etl-jobs.jar) is not on "
+                "the session's class path: Spark's CSV reader read the lines (the same results, "
+                "slower); ship the jar with --jars (EMR) or --extra-jars (Glue)"
+            )
     else:  # nothing to read: nothing counted (Spark drops observations over no rows)
         observed = {"read": 0, "good": 0, "rejected_files": "[]", "partition_files": "[]"}
         daily = {"per_date": "[]"}

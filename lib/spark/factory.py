@@ -260,6 +260,7 @@ class SparkFactory:
         paths = jar_registry.jar_paths(self.jars_dir, self.required_jars())
         jobs_jar = self.jars_dir / jar_registry.JOBS_JAR
         if self.profile == "local" and jobs_jar.is_file():
+            jar_registry.check_jobs_jar(jobs_jar)  # not one of older sources than the checkout's
             paths.append(jobs_jar)
         return paths
 

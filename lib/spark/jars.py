@@ -27,6 +27,7 @@ from pathlib import Path
 JARS_DIR_ENV = "ETL_JARS_DIR"
 # the jobs' own JVM code (tooling.local.jobs_jar builds it into the jar folder; not pinned)
 JOBS_JAR = "datalake-etl-jobs.jar"
+JOBS_JAR_SOURCES_DIGEST = "META-INF/datalake-etl-jobs.sources.sha256"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,46 @@ def default_jars_dir(environ: dict[str, str] | None = None) -> Path:
     if root is not None:
         return root / ".jars"
     return Path.home() / ".cache" / "datalake-etl" / "jars"
+
+
+def jobs_java_sources(root: Path) -> list[Path]:
+    """Every job's JVM sources in a checkout: ``jobs/<job>/java/**/*.java``."""
+    return sorted(root.glob("jobs/*/java/**/*.java"))
+
+
+def jobs_sources_digest(root: Path, sources: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def jar_entry(jar: Path, name: str) -> str | None:
+    """The text of entry `name` of `jar`, or None (no jar, no such entry, not a jar)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            return archive.read(name).decode().strip()
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def check_jobs_jar(jar: Path, root: Path | None = None) -> None:
+    """In a checkout (`root`, by default this library's), refuse a jobs' jar built from other
+    JVM sources than the checkout's: a session would run the old classes (`make setup`, or
+    `make jobs-jar`, builds it again). Outside a checkout (a wheel, a zip) there is nothing to
+    compare with."""
+    root = repository_root() if root is None else root
+    if root is None:
+        return
+    sources = jobs_java_sources(root)
+    if sources and jar_entry(jar, JOBS_JAR_SOURCES_DIGEST) != jobs_sources_digest(root, sources):
+        raise JarResolutionError(
+            f"{jar} was built from other sources than {root}/jobs/*/java: run `make jobs-jar` "
+            "(or `make setup`) to build it again"
+        )
 
 
 def sha256_of(path: Path) -> str:

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.xetra.job import read_sources
-from jobs.xetra.transform import dedupe_trades, parse_trades, with_file_date
+from jobs.xetra.job import read_lines, read_sources, register_line_parser
+from jobs.xetra.transform import LINE_HEADER, dedupe_trades, parse_trades, with_file_date
 from lib.storage import StoredObject
+from tests.jobs.xetra.test_line_parser import assert_parser_agrees, exact_values
 from tooling.generators.xetra import day_files
 
 pytestmark = pytest.mark.spark
@@ -116,6 +117,10 @@ def test_every_row_is_accounted_for_and_good_rows_are_kept(spark, tmp_path_facto
         read_sources(spark, root.as_uri(), [item]).transform(with_file_date).transform(parse_trades)
     )
     rows = parsed.select("reject_reason").collect()
+    # the JVM line parser takes, of the same lines, only good rows with the same values
+    lines_read = read_lines(spark, root.as_uri(), [item], register_line_parser(spark)).collect()
+    assert lines_read[0]["status"] == LINE_HEADER
+    assert_parser_agrees(lines_read[1:], exact_values(parsed).collect())
     used = parsed.transform(dedupe_trades).select("isin", "minute", "copies").collect()
     quarantined = sum(1 for row in rows if row.reject_reason is not None)
     # every line but the header is a row: used, a duplicate or quarantined (with a reason)

@@ -110,7 +110,8 @@ def table(results: dict[str, Any]) -> str:
     xetra, seconds = results["xetra"], results["xetra"]["seconds"]
     load = xetra["workload"]
     rows = [f"Xetra report {load['start']}..{load['end']}: {load['rows_read']:,} rows read, "
-            f"{load['report_rows']:,} report rows, {load['files_read']} files, {load['master']}",
+            f"{load['report_rows']:,} report rows, {load['files_read']} files, {load['master']}, "
+            f"line parser {load.get('line_parser', '?')}",
             f"{'':34}{'seconds':>10}{'x DuckDB':>10}"]  # fmt: skip
     mapped = seconds.get("job_cold_class_data_archive")
     labels = {"job_cold": f"job, cold ({'spark-submit, CDS' if mapped else 'fresh spark-submit'})",

@@ -270,6 +270,8 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
             rows = summary["rows"]
             if rows["quarantined"] or rows["duplicates"]:
                 raise BenchError(f"the peers compute no validation; the job found some: {rows}")
+            if summary["dates_read_again"]:  # every real line is the line parser's
+                raise BenchError(f"dates read twice: {summary['dates_read_again']}")
             expected = read_report(target)
             for _, other, _, _ in warm_runs:  # every warm run made the same report
                 check_equal("warm job", expected, read_report(other))
@@ -306,7 +308,8 @@ def bench_xetra(data: Path, cold: bool = True, repeat: int = 3) -> dict[str, Any
         shutil.rmtree(work, ignore_errors=True)
     workload = {"start": START.isoformat(), "end": END.isoformat(), "master": MASTER,
                 "rows_read": rows["read"], "report_rows": len(expected),
-                "files_read": summary["files_read"]}  # fmt: skip
+                "files_read": summary["files_read"],
+                "line_parser": summary["line_parser"]}  # fmt: skip
     return {
         "workload": workload,
         "seconds": {

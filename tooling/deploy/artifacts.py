@@ -10,6 +10,15 @@ REQUIREMENTS = "requirements.txt"
 # the run-time library's third-party requirements, one list (setup.py reads it too)
 RUNTIME_REQUIREMENTS = "lib/runtime-requirements.txt"
 BOOTSTRAP = "bootstrap/emr_install_python_deps.sh"
+ARCHIVE_STEM = "datalake_etl"
+
+
+def jobs_jar_name(archive_name: str) -> str:
+    """The jobs' jar of a release, named by the archive's version and revision
+    (datalake_etl-1.2-abc.zip -> datalake-etl-jobs-1.2-abc.jar): a later upload of the same
+    version does not replace the jar under the steps and jobs of an earlier one."""
+    stem = archive_name.removesuffix(".zip").removeprefix(ARCHIVE_STEM)
+    return f"{JOBS_JAR.removesuffix('.jar')}{stem}.jar"
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class Release:
     @property
     def jobs_jar_uri(self) -> str:
         """The jobs' JVM code (tooling.local.jobs_jar): `--jars` on EMR, `--extra-jars` on Glue."""
-        return f"{self.root}/{JOBS_JAR}"
+        return f"{self.root}/{jobs_jar_name(self.archive_name)}"
 
     @property
     def requirements_uri(self) -> str:

@@ -31,8 +31,10 @@ def spark_submit_args(
     """`spark-submit --deploy-mode … --py-files <zip> --jars <jobs jar> --conf k=v … <entry>
     <job args>` as a list."""
     conf = {**(DELTA_SPARK_CONF if delta else {}), **dict(spark_conf or {})}
+    # spark-submit's --jars replaces a spark.jars given with --conf: both go into --jars
+    jars = [release.jobs_jar_uri, *filter(None, str(conf.pop("spark.jars", "")).split(","))]
     args = ["spark-submit", "--deploy-mode", deploy_mode, "--py-files", release.archive_uri,
-            "--jars", release.jobs_jar_uri]  # fmt: skip
+            "--jars", ",".join(jars)]  # fmt: skip
     for key in sorted(conf):
         value = conf[key]
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from lib import __version__
 from lib.spark.jars import JOBS_JAR
-from tooling.deploy.artifacts import BOOTSTRAP, REQUIREMENTS, RUNTIME_REQUIREMENTS, entry_key
+from tooling.deploy.artifacts import (
+    ARCHIVE_STEM,
+    BOOTSTRAP,
+    REQUIREMENTS,
+    RUNTIME_REQUIREMENTS,
+    entry_key,
+    jobs_jar_name,
+)
 from tooling.deploy.jobs import discover
 from tooling.local import jobs_jar as jobs_jar_builder
 
@@ -31,7 +38,6 @@ from tooling.local import jobs_jar as jobs_jar_builder
 PACKAGES = ("lib", "jobs")
 SOURCE_SUFFIXES = (".py",)
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-ARCHIVE_STEM = "datalake_etl"
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class ReleaseFiles:
     def uploads(self) -> list[tuple[Path, str]]:
         """(local file, key relative to the release root) for `upload`."""
         files = [(self.archive.path, self.archive.path.name), (self.requirements, REQUIREMENTS)]
-        files.append((self.jobs_jar, JOBS_JAR))
+        files.append((self.jobs_jar, jobs_jar_name(self.archive.path.name)))
         files += [(path, entry_key(job)) for job, path in sorted(self.entries.items())]
         files.append((self.bootstrap, BOOTSTRAP))
         return files

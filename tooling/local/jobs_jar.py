@@ -3,7 +3,8 @@ pyspark jars for Java 17 (EMR 7 and Glue 5 run Java 17) into ``<jar folder>/data
 (lib.spark.jars.JOBS_JAR). `make setup` builds it; the local profile puts it on a session's
 class path when it is there (SparkFactory), and the deploy ships it (`--jars` on EMR,
 ``--extra-jars`` on Glue). The jar is byte-for-byte the same for the same sources and javac,
-and is rebuilt only when the sources change (their digest is stored in it). Each job compiles
+and is rebuilt only when the sources, javac or its options change (digests stored in it; a
+session refuses a jar of other sources than its checkout's, lib.spark.jars). Each job compiles
 on its own; two jobs may hold the same class only byte for byte (a copied job folder), as a
 class path holds one class of a name.
 
@@ -21,36 +22,26 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from lib.spark.jars import JOBS_JAR, default_jars_dir, repository_root
+from lib.spark.jars import (
+    JOBS_JAR,
+    JOBS_JAR_SOURCES_DIGEST,
+    default_jars_dir,
+    jar_entry,
+    jobs_java_sources,
+    jobs_sources_digest,
+    repository_root,
+)
 
-SOURCES_DIGEST = "META-INF/datalake-etl-jobs.sources.sha256"
+# what the jar was built from and with: the sources, javac's version and these options (a
+# change of any rebuilds it; the sources digest alone is what a session checks, lib.spark.jars)
+BUILD_DIGEST = "META-INF/datalake-etl-jobs.build.sha256"
+JAVAC_OPTIONS = ("--release", "17", "-nowarn", "-encoding", "UTF-8")
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # every entry's time: the same sources give the same bytes
 MANIFEST = "Manifest-Version: 1.0\r\nCreated-By: tooling.local.jobs_jar\r\n\r\n"
 
 
 class JobsJarError(RuntimeError):
     """The jar could not be built (its message says why)."""
-
-
-def java_sources(root: Path) -> list[Path]:
-    return sorted(root.glob("jobs/*/java/**/*.java"))
-
-
-def sources_digest(root: Path, sources: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(source.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(source.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def built_digest(jar: Path) -> str | None:
-    """The sources digest stored in `jar`, or None (no jar, or not one of ours)."""
-    try:
-        with zipfile.ZipFile(jar) as archive:
-            return archive.read(SOURCES_DIGEST).decode().strip()
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None
 
 
 def spark_class_path() -> str:
@@ -62,9 +53,19 @@ def spark_class_path() -> str:
     return str(jars / "*")
 
 
+def javac_version(javac: str) -> str:
+    done = subprocess.run([javac, "-version"], capture_output=True, text=True, check=False)
+    return (done.stdout + done.stderr).strip()
+
+
+def build_digest(sources_digest: str, javac: str) -> str:
+    text = "\0".join([sources_digest, javac_version(javac), *JAVAC_OPTIONS])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def compile_job(javac: str, sources: list[Path], classes: Path) -> None:
-    command = [javac, "--release", "17", "-nowarn", "-encoding", "UTF-8",
-               "-cp", spark_class_path(), "-d", str(classes), *map(str, sources)]  # fmt: skip
+    command = [javac, *JAVAC_OPTIONS, "-cp", spark_class_path(), "-d", str(classes),
+               *map(str, sources)]  # fmt: skip
     compiled = subprocess.run(command, capture_output=True, text=True, check=False)
     if compiled.returncode != 0:
         raise JobsJarError(f"javac failed:\n{compiled.stdout}{compiled.stderr}")
@@ -72,16 +73,21 @@ def compile_job(javac: str, sources: list[Path], classes: Path) -> None:
 
 def build(root: Path, out: Path, force: bool = False) -> bool:
     """Build `out` from the jobs' Java sources under `root`; False when it was up to date."""
-    sources = java_sources(root)
+    sources = jobs_java_sources(root)
     if not sources:
         raise JobsJarError(f"no Java sources under {root}/jobs/*/java")
-    digest = sources_digest(root, sources)
-    if not force and built_digest(out) == digest:
-        return False
     javac = shutil.which("javac")
     if javac is None:
         raise JobsJarError("javac is not on PATH: install a JDK 17 (not only a JRE)")
-    entries = {"META-INF/MANIFEST.MF": MANIFEST.encode(), SOURCES_DIGEST: digest.encode()}
+    digest = jobs_sources_digest(root, sources)
+    built = build_digest(digest, javac)
+    if not force and jar_entry(out, BUILD_DIGEST) == built:
+        return False
+    entries = {
+        "META-INF/MANIFEST.MF": MANIFEST.encode(),
+        JOBS_JAR_SOURCES_DIGEST: digest.encode(),
+        BUILD_DIGEST: built.encode(),
+    }
     owners: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="jobs-jar-") as work:
         for job in sorted({source.relative_to(root).parts[1] for source in sources}):
@@ -101,7 +107,9 @@ def build(root: Path, out: Path, force: bool = False) -> bool:
         written = out.with_name(f".{out.name}.tmp")
         with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in entries.items():
-                archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data)
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
         written.replace(out)
     return True
 

@@ -19,14 +19,18 @@ import jobs.xetra.job as xetra_job
 from jobs.xetra.__main__ import main
 from jobs.xetra.job import parsed_sources, read_lines, read_report, register_line_parser
 from jobs.xetra.transform import (
+    COUNTS,
     HEADER,
     LINE_HEADER,
     LINE_OTHER,
     LINE_TRADE,
+    PRICES,
+    currency_number,
     daily_figures_of_good_rows,
     daily_figures_of_trades,
     good_trades,
     line_trades,
+    minute_of_day,
 )
 from lib.storage import LocalStore
 
@@ -48,15 +52,52 @@ def good_fields(**changes: str) -> list[str]:
     return list(fields.values())
 
 
+def exact_values(parsed):
+    """Per row of parse_trades' output: its reject reason and its values as the parser gives
+    them (the time as its minute, the currency as its number, -0.0 made 0.0)."""
+    return parsed.select(
+        "reject_reason",
+        F.col("raw.SecurityID").alias("marker"),
+        "isin",
+        "trade_date",
+        minute_of_day("time").alias("minute"),
+        *[(F.col(snake) + F.lit(0.0)).alias(snake) for _, snake in PRICES],
+        *[snake for _, snake in COUNTS],
+        currency_number("currency").alias("currency_number"),
+    )
+
+
+def taken_values(row) -> tuple:
+    """A LINE_TRADE row's values in VALUES' order."""
+    return (row["isin"], row["file_date"], *[row[value] for value in VALUES[2:]])
+
+
+def assert_parser_agrees(fast_rows, exact_rows) -> None:
+    """`fast_rows` (read_lines, one per line) and `exact_rows` (exact_values, one per line, in
+    the same order: no header or blank line among them): every line the parser takes is a good
+    row for the rules with the same values."""
+    assert len(fast_rows) == len(exact_rows)
+    for index, (fast, exact) in enumerate(zip(fast_rows, exact_rows, strict=True)):
+        if fast["status"] == LINE_TRADE:
+            assert exact["reject_reason"] is None, (index, exact)
+            assert taken_values(fast) == tuple(exact[name] for name in VALUES), index
+        else:
+            assert fast["status"] == LINE_OTHER, (index, fast)
+
+
 # field texts around the rules' edges: each may be good, bad, or good for the rules and left by
 # the parser (spaces around, signs, exponents, quotes inside quotes, commas, non-ASCII)
-TRICKY = st.sampled_from([
+TRICKY_TEXTS = (
     "", " ", '""', '" "', "-0", "-1", "+1", "1e3", "1E-2", ".5", "5.", ".", "1.2.3", "0x1p3",
     "NaN", "Infinity", "1d", " 12", "12 ", '"12"', '"1,5"', "1,5", '"A ""B"""', '"x"y', 'x"y',
     "08:00", "23:59", "24:00", "8:00", "08:60", DAY, "2024-01-05", '"2024-01-04"', "2024-1-4",
     "EUR", "eur", "EU", "EURO", '"USD"', " EUR", "DE0005190003", '" DE0005190003"', "é", "\t",
     "999999999999", "1000000000000", "999999999999999999", "1234567890123456789", "#x", "\\",
-])  # fmt: skip
+    "DE0005190003 ", '"DE0005190003 "', "Eur", "eUR", "E1R", "23:60", "00:00", "0", "00", "0.0",
+    "-0.0", "0.", "1e", "e1", ".e1", "+0", "\u0661", "1_000", "1 000", "\u00a0", "\u2028", "\x7f",
+    "\x00", "\ufeff08:00", '"08:00 "', "'EUR'", '"2024-01-04 "', "2024-01-04T00", "20240104",
+)  # fmt: skip
+TRICKY = st.sampled_from(TRICKY_TEXTS)
 
 
 @st.composite
@@ -142,6 +183,40 @@ def test_lines_good_for_the_rules_but_not_plain_are_left(spark, tmp_path):
     assert len(good) == 5  # the first five are good rows for the rules
 
 
+def test_every_field_at_the_rules_edges_in_one_file(spark, tmp_path):
+    """Each tricky text in each field but SecurityID (which marks the line), and a MinPrice
+    above MaxPrice, one line each in one file: every line the parser takes is a good row for
+    the rules with the same values (the rules' rows found by their SecurityID)."""
+    names = HEADER.split(",")
+    changes = [{name: text} for name in names if name != "SecurityID"
+               for text in TRICKY_TEXTS]  # fmt: skip
+    changes += [{"MinPrice": "82", "MaxPrice": "81"}, {"MinPrice": "81", "MaxPrice": "81"}, {}]
+    lines = [",".join(good_fields(**change, SecurityID=str(9_000_000 + index)))
+             for index, change in enumerate(changes)]  # fmt: skip
+    path = tmp_path / DAY / f"{DAY}_BINS_XETR08.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    files = list(LocalStore(str(tmp_path)).list(f"{DAY}/"))
+    parser = register_line_parser(spark)
+    fast = read_lines(spark, tmp_path.as_uri(), files, parser).collect()
+    assert len(fast) == len(lines)  # one row per line, in the file's order
+    exact = {}
+    for row in exact_values(parsed_sources(spark, tmp_path.as_uri(), files)).collect():
+        exact.setdefault(row["marker"], []).append(row)
+    taken = 0
+    for index, row in enumerate(fast):
+        if row["status"] == LINE_TRADE:
+            [good] = exact[str(9_000_000 + index)]
+            assert good["reject_reason"] is None, (lines[index], good["reject_reason"])
+            assert taken_values(row) == tuple(good[name] for name in VALUES), lines[index]
+            taken += 1
+        else:
+            assert row["status"] == LINE_OTHER, lines[index]
+    assert fast[-1]["status"] == LINE_TRADE and fast[-2]["status"] == LINE_TRADE  # the plain
+    assert fast[-3]["status"] == LINE_OTHER  # MinPrice above MaxPrice
+    assert 50 < taken < len(lines) // 2
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -198,6 +273,8 @@ FILES = {
         trade("2024-01-04", "08:00", EndPrice="81"),
     ],  # a repeat
     ("2024-01-05", 8): [trade("2024-01-05", "08:00"), "not, a, trade"],  # bad: malformed
+    # a repeat of 08:00 the parser leaves (the rules trim the ISIN): a repeat all the same
+    ("2024-01-05", 9): [trade("2024-01-05", "08:00", ISIN='" DE0005190003"', EndPrice="81")],
     ("2024-01-08", 8): [trade("2024-01-08", "08:00"), trade("2024-01-08", "10:00")],  # plain
 }
 
@@ -226,10 +303,12 @@ def test_a_run_with_lines_left_to_the_rules_equals_a_run_without_the_parser(
     assert with_parser["line_parser"] == "jvm" and without["line_parser"] == "spark_csv"
     # 2024-01-03 (lookback) and 2024-01-04 have lines the parser leaves; 2024-01-04 a repeat
     assert with_parser["dates_read_again"] == ["2024-01-03", "2024-01-04", "2024-01-05"]
-    assert without["dates_read_again"] == ["2024-01-04"] == without["dates_deduplicated"]
+    assert without["dates_read_again"] == ["2024-01-04", "2024-01-05"]
+    assert with_parser["dates_deduplicated"] == without["dates_deduplicated"] == without[
+        "dates_read_again"]  # fmt: skip
     for key in ("rows", "per_date", "report_rows", "dates_deduplicated", "files", "files_read"):
         assert with_parser[key] == without[key], key
-    assert with_parser["rows"]["read"] == 9 and with_parser["rows"]["quarantined"] == 2
+    assert with_parser["rows"]["read"] == 10 and with_parser["rows"]["quarantined"] == 2
 
     def table(target, name):
         frame = spark.read.parquet(str(target / name))

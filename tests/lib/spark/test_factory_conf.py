@@ -344,11 +344,16 @@ def test_the_local_config_asks_for_the_archive_of_make_setup(tmp_path):
 
 
 def test_the_jobs_jar_goes_on_a_local_class_path_when_it_is_built(tmp_path):
-    from lib.spark.jars import JOBS_JAR
+    import shutil
+
+    from lib.spark.jars import JOBS_JAR, JarResolutionError, default_jars_dir
 
     factory = SparkFactory(jars_dir=tmp_path, environ={}).for_run(["/data"], "parquet")
     assert factory.required_jar_paths() == []  # nothing to add for local Parquet, no jar yet
-    (tmp_path / JOBS_JAR).write_bytes(b"PK")
+    shutil.copyfile(default_jars_dir() / JOBS_JAR, tmp_path / JOBS_JAR)  # make setup's
     assert factory.required_jar_paths() == [tmp_path / JOBS_JAR]
     cloud = SparkFactory(profile="cloud", jars_dir=tmp_path, environ={})
     assert cloud.required_jar_paths() == []  # the platform gets it from the deploy (--jars)
+    (tmp_path / JOBS_JAR).write_bytes(b"PK")  # not built from this checkout's sources
+    with pytest.raises(JarResolutionError, match="other sources"):
+        factory.required_jar_paths()

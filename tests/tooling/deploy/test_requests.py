@@ -44,7 +44,7 @@ def test_emr_step_golden():
             "Args": [
                 "spark-submit", "--deploy-mode", "cluster",
                 "--py-files", f"{ROOT}/datalake_etl-1.2.3-abc123.zip",
-                "--jars", f"{ROOT}/datalake-etl-jobs.jar",
+                "--jars", f"{ROOT}/datalake-etl-jobs-1.2.3-abc123.jar",
                 "--conf", "spark.dynamicAllocation.enabled=true",
                 f"{ROOT}/entries/xetra.py",
                 "--env", "prod", "--start", "2024-01-02", "--end", "2024-01-02",
@@ -124,7 +124,7 @@ def test_glue_job_definition_golden():
         "MaxRetries": 0,
         "DefaultArguments": {
             "--extra-py-files": f"{ROOT}/datalake_etl-1.2.3-abc123.zip",
-            "--extra-jars": f"{ROOT}/datalake-etl-jobs.jar",
+            "--extra-jars": f"{ROOT}/datalake-etl-jobs-1.2.3-abc123.jar",
             "--additional-python-modules": "boto3~=1.34,pyyaml~=6.0",
             "--job-bookmark-option": "job-bookmark-disable",
             "--enable-continuous-cloudwatch-log": "true",
@@ -276,3 +276,12 @@ def test_config_is_read_from_an_explicit_s3_uri(s3, bucket):
     config = load_job_config(args, "xetra", XetraSettings)
     assert config.sources[0] == f"s3://{bucket}/conf/v1/base.yaml"
     assert config.job.first_date == "2023-03-03"
+
+
+def test_a_spark_jars_setting_joins_the_jobs_jar_in_the_steps_jars():
+    """spark-submit's --jars replaces a --conf spark.jars: one list carries both."""
+    args = emr.spark_submit_args(RELEASE, "xetra", [], {"spark.jars": "s3://b/x.jar,s3://b/y.jar"})
+    assert args[args.index("--jars") + 1] == (
+        f"{ROOT}/datalake-etl-jobs-1.2.3-abc123.jar,s3://b/x.jar,s3://b/y.jar"
+    )
+    assert not any(arg.startswith("spark.jars=") for arg in args)

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tooling.local.jobs_jar import SOURCES_DIGEST, JobsJarError, build, built_digest
+from lib.spark.jars import (
+    JOBS_JAR_SOURCES_DIGEST,
+    JarResolutionError,
+    check_jobs_jar,
+    jar_entry,
+    jobs_java_sources,
+    jobs_sources_digest,
+)
+from tooling.local.jobs_jar import JobsJarError, build
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,8 +34,11 @@ def test_the_projects_jar_holds_the_xetra_line_parser(tmp_path):
     assert build(ROOT, out) is True
     with zipfile.ZipFile(out) as archive:
         assert "datalake/jobs/xetra/TradeLineParser.class" in archive.namelist()
-        assert archive.read(SOURCES_DIGEST).decode() == built_digest(out)
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    digest = jobs_sources_digest(ROOT, jobs_java_sources(ROOT))
+    assert jar_entry(out, JOBS_JAR_SOURCES_DIGEST) == digest
     assert build(ROOT, out) is False  # up to date: not rebuilt
+    check_jobs_jar(out, ROOT)  # current: a session takes it
 
 
 def test_same_sources_same_bytes_and_a_change_rebuilds(tmp_path):
@@ -57,3 +68,12 @@ def test_a_compile_error_says_what_javac_said(tmp_path):
     java(tmp_path, "a", "return 1;")
     with pytest.raises(JobsJarError, match=r"(?s)javac failed.*incompatible types"):
         build(tmp_path, tmp_path / "x.jar")
+
+
+def test_a_session_refuses_a_jar_of_older_sources(tmp_path):
+    java(tmp_path, "a", 'return "hello";')
+    build(tmp_path, tmp_path / "jobs.jar")
+    check_jobs_jar(tmp_path / "jobs.jar", tmp_path)
+    java(tmp_path, "a", 'return "changed";')  # edited, not built again
+    with pytest.raises(JarResolutionError, match="make jobs-jar"):
+        check_jobs_jar(tmp_path / "jobs.jar", tmp_path)
