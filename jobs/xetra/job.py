@@ -622,7 +622,8 @@ def run(
             log.warning(
                 f"the JVM line parser ({LINE_PARSER_CLASS}, in datalake-etl-jobs.jar) is not on "
                 "the session's class path: Spark's CSV reader read the lines (the same results, "
-                "slower); ship the jar with --jars (EMR) or --extra-jars (Glue)"
+                "slower); `make jobs-jar` builds it locally, the deploy ships it (--jars on EMR, "
+                "--extra-jars on Glue)"
             )
     else:  # nothing to read: nothing counted (Spark drops observations over no rows)
         observed = {"read": 0, "good": 0, "rejected_files": "[]", "partition_files": "[]"}

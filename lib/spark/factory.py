@@ -255,13 +255,19 @@ class SparkFactory:
     def required_jar_paths(self) -> list[Path]:
         """The paths of `required_jars` in the jar folder (each checked there), as a local
         session's `spark.jars` or a spark-submit's `--jars` takes them, and the jobs' own jar
-        when the folder holds it (``make setup`` builds it; a job whose JVM code is absent runs
-        without it, slower)."""
+        when the folder holds one built from this checkout's sources (``make setup`` builds it;
+        a job whose JVM code is absent runs without it, slower; one of other sources is left
+        out with a warning)."""
         paths = jar_registry.jar_paths(self.jars_dir, self.required_jars())
         jobs_jar = self.jars_dir / jar_registry.JOBS_JAR
         if self.profile == "local" and jobs_jar.is_file():
-            jar_registry.check_jobs_jar(jobs_jar)  # not one of older sources than the checkout's
-            paths.append(jobs_jar)
+            if jar_registry.jobs_jar_is_current(jobs_jar):
+                paths.append(jobs_jar)
+            else:  # its classes are older than the checkout's: the jobs run without them
+                LOG.warning(
+                    "%s was built from other sources than this checkout's jobs/*/java: left off "
+                    "the class path (`make jobs-jar`, or python -m tooling.local.jobs_jar --out "
+                    "%s, builds it again)", jobs_jar, jobs_jar)  # fmt: skip
         return paths
 
     def session_conf(

@@ -143,20 +143,16 @@ def jar_entry(jar: Path, name: str) -> str | None:
         return None
 
 
-def check_jobs_jar(jar: Path, root: Path | None = None) -> None:
-    """In a checkout (`root`, by default this library's), refuse a jobs' jar built from other
-    JVM sources than the checkout's: a session would run the old classes (`make setup`, or
-    `make jobs-jar`, builds it again). Outside a checkout (a wheel, a zip) there is nothing to
-    compare with."""
+def jobs_jar_is_current(jar: Path, root: Path | None = None) -> bool:
+    """Whether `jar` was built from the JVM sources of the checkout `root` (by default this
+    library's); always True outside a checkout (a wheel, a zip: nothing to compare with)."""
     root = repository_root() if root is None else root
     if root is None:
-        return
+        return True
     sources = jobs_java_sources(root)
-    if sources and jar_entry(jar, JOBS_JAR_SOURCES_DIGEST) != jobs_sources_digest(root, sources):
-        raise JarResolutionError(
-            f"{jar} was built from other sources than {root}/jobs/*/java: run `make jobs-jar` "
-            "(or `make setup`) to build it again"
-        )
+    return not sources or jar_entry(jar, JOBS_JAR_SOURCES_DIGEST) == jobs_sources_digest(
+        root, sources
+    )
 
 
 def sha256_of(path: Path) -> str:

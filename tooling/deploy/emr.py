@@ -32,7 +32,8 @@ def spark_submit_args(
     <job args>` as a list."""
     conf = {**(DELTA_SPARK_CONF if delta else {}), **dict(spark_conf or {})}
     # spark-submit's --jars replaces a spark.jars given with --conf: both go into --jars
-    jars = [release.jobs_jar_uri, *filter(None, str(conf.pop("spark.jars", "")).split(","))]
+    configured = [jar.strip() for jar in str(conf.pop("spark.jars", "")).split(",")]
+    jars = [release.jobs_jar_uri, *filter(None, configured)]
     args = ["spark-submit", "--deploy-mode", deploy_mode, "--py-files", release.archive_uri,
             "--jars", ",".join(jars)]  # fmt: skip
     for key in sorted(conf):

@@ -64,7 +64,8 @@ def git_revision(root: Path) -> str | None:
                     for suffix in SOURCE_SUFFIXES]  # fmt: skip
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--",
-             *packaged, ":(glob)conf/*.yaml", "bootstrap", RUNTIME_REQUIREMENTS],
+             *packaged, ":(glob)jobs/*/java/**/*.java", ":(glob)conf/*.yaml", "bootstrap",
+             RUNTIME_REQUIREMENTS],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from lib.spark.factory import JVM_OPTION_VARIABLES
 from lib.spark.jars import (
     JOBS_JAR,
     JOBS_JAR_SOURCES_DIGEST,
@@ -53,9 +55,16 @@ def spark_class_path() -> str:
     return str(jars / "*")
 
 
+def javac_environment() -> dict[str, str]:
+    """This environment without the variables every JVM reads options from (javac would print
+    "Picked up …" and take them)."""
+    return {key: value for key, value in os.environ.items() if key not in JVM_OPTION_VARIABLES}
+
+
 def javac_version(javac: str) -> str:
-    done = subprocess.run([javac, "-version"], capture_output=True, text=True, check=False)
-    return (done.stdout + done.stderr).strip()
+    done = subprocess.run([javac, "-version"], capture_output=True, text=True, check=False,
+                          env=javac_environment())  # fmt: skip
+    return done.stdout.strip()
 
 
 def build_digest(sources_digest: str, javac: str) -> str:
@@ -66,7 +75,8 @@ def build_digest(sources_digest: str, javac: str) -> str:
 def compile_job(javac: str, sources: list[Path], classes: Path) -> None:
     command = [javac, *JAVAC_OPTIONS, "-cp", spark_class_path(), "-d", str(classes),
                *map(str, sources)]  # fmt: skip
-    compiled = subprocess.run(command, capture_output=True, text=True, check=False)
+    compiled = subprocess.run(command, capture_output=True, text=True, check=False,
+                              env=javac_environment())  # fmt: skip
     if compiled.returncode != 0:
         raise JobsJarError(f"javac failed:\n{compiled.stdout}{compiled.stderr}")
 
@@ -76,10 +86,12 @@ def build(root: Path, out: Path, force: bool = False) -> bool:
     sources = jobs_java_sources(root)
     if not sources:
         raise JobsJarError(f"no Java sources under {root}/jobs/*/java")
+    digest = jobs_sources_digest(root, sources)
     javac = shutil.which("javac")
     if javac is None:
+        if not force and jar_entry(out, JOBS_JAR_SOURCES_DIGEST) == digest:
+            return False  # built elsewhere from these sources (a JRE here cannot build it)
         raise JobsJarError("javac is not on PATH: install a JDK 17 (not only a JRE)")
-    digest = jobs_sources_digest(root, sources)
     built = build_digest(digest, javac)
     if not force and jar_entry(out, BUILD_DIGEST) == built:
         return False

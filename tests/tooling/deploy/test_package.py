@@ -220,6 +220,10 @@ def test_the_revision_is_dirty_when_packaged_files_differ_from_the_commit(tmp_pa
     assert git_revision(tmp_path) == clean
     (tmp_path / "jobs/new_job/__main__.py").write_text("")
     assert git_revision(tmp_path) == f"{clean}-dirty"
+    (tmp_path / "jobs/new_job/__main__.py").unlink()
+    (tmp_path / "jobs/new_job/java").mkdir()
+    (tmp_path / "jobs/new_job/java/Parser.java").write_text("class Parser {}")  # in the jar
+    assert git_revision(tmp_path) == f"{clean}-dirty"
 
 
 def test_the_cloudwatch_shipper_imports_lib_from_an_archive_added_at_run_time(

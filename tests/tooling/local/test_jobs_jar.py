@@ -10,9 +10,8 @@ import pytest
 
 from lib.spark.jars import (
     JOBS_JAR_SOURCES_DIGEST,
-    JarResolutionError,
-    check_jobs_jar,
     jar_entry,
+    jobs_jar_is_current,
     jobs_java_sources,
     jobs_sources_digest,
 )
@@ -38,7 +37,7 @@ def test_the_projects_jar_holds_the_xetra_line_parser(tmp_path):
     digest = jobs_sources_digest(ROOT, jobs_java_sources(ROOT))
     assert jar_entry(out, JOBS_JAR_SOURCES_DIGEST) == digest
     assert build(ROOT, out) is False  # up to date: not rebuilt
-    check_jobs_jar(out, ROOT)  # current: a session takes it
+    assert jobs_jar_is_current(out, ROOT)  # a session takes it
 
 
 def test_same_sources_same_bytes_and_a_change_rebuilds(tmp_path):
@@ -70,10 +69,24 @@ def test_a_compile_error_says_what_javac_said(tmp_path):
         build(tmp_path, tmp_path / "x.jar")
 
 
-def test_a_session_refuses_a_jar_of_older_sources(tmp_path):
+def test_a_jar_of_older_sources_is_not_current_and_javac_is_needed_only_to_build(
+    tmp_path, monkeypatch
+):
     java(tmp_path, "a", 'return "hello";')
     build(tmp_path, tmp_path / "jobs.jar")
-    check_jobs_jar(tmp_path / "jobs.jar", tmp_path)
+    assert jobs_jar_is_current(tmp_path / "jobs.jar", tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")  # a JRE-only machine: no javac
+    assert build(tmp_path, tmp_path / "jobs.jar") is False  # built elsewhere, up to date
     java(tmp_path, "a", 'return "changed";')  # edited, not built again
-    with pytest.raises(JarResolutionError, match="make jobs-jar"):
-        check_jobs_jar(tmp_path / "jobs.jar", tmp_path)
+    assert not jobs_jar_is_current(tmp_path / "jobs.jar", tmp_path)
+    with pytest.raises(JobsJarError, match="javac is not on PATH"):
+        build(tmp_path, tmp_path / "jobs.jar")
+
+
+def test_jvm_options_in_the_environment_do_not_change_the_jar(tmp_path, monkeypatch):
+    java(tmp_path, "a", 'return "hello";')
+    build(tmp_path, tmp_path / "plain.jar")
+    monkeypatch.setenv("_JAVA_OPTIONS", "-Xmx512m")
+    assert build(tmp_path, tmp_path / "plain.jar") is False
+    build(tmp_path, tmp_path / "with.jar")
+    assert (tmp_path / "with.jar").read_bytes() == (tmp_path / "plain.jar").read_bytes()
