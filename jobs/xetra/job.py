@@ -354,9 +354,10 @@ def _metrics(observation: Observation, what: str) -> dict[str, Any]:
     return metrics
 
 
-def _rejected_files(observed: Mapping[str, Any], files: list[StoredObject]) -> list[StoredObject]:
-    names = set(json.loads(observed["rejected_files"]))
-    return [item for item in files if item.key.rsplit("/", 1)[-1] in names]
+def _files_named(names: str, files: list[StoredObject]) -> list[StoredObject]:
+    """The files of `files` whose names are in `names` (an observed JSON list of file names)."""
+    wanted = set(json.loads(names))
+    return [item for item in files if item.key.rsplit("/", 1)[-1] in wanted]
 
 
 def figures_plan(
@@ -496,7 +497,7 @@ def _report_pass(
         with job_description(spark, "xetra: report"):
             write_partitions(report, report_uri, "trade_date", request.fmt, values=values,
                              store=report_store)  # fmt: skip
-        again_in_run = [day for day in again if day in set(dates)]
+        again_in_run = sorted(set(again) & set(dates))
         if parser is not None and again_seen is not None and again_in_run:
             read = _counted_again(spark, read, figures, again_seen, again_in_run)
         if repeated_again is not None:  # the parser's first pass saw no repeats in lines it left
@@ -514,9 +515,8 @@ def _report_pass(
 
 def _dates_of_other_lines(read: Mapping[str, Any], files: list[StoredObject]) -> list[date]:
     """The dates of the files where the JVM line parser left lines (``other_files``)."""
-    names = set(json.loads(read.get("other_files", "[]")))
-    return sorted({date.fromisoformat(item.key.split("/", 1)[0]) for item in files
-                   if item.key.rsplit("/", 1)[-1] in names})  # fmt: skip
+    left = _files_named(read.get("other_files", "[]"), files)
+    return sorted({date.fromisoformat(item.key.split("/", 1)[0]) for item in left})
 
 
 def _counted_again(
@@ -632,7 +632,7 @@ def run(
                          request.fmt, values=report_values, store=report_store)  # fmt: skip
 
     # The quarantine: only the files that had rejected rows are read again, with the same rules.
-    rejected_files = _rejected_files(observed, run_files)
+    rejected_files = _files_named(observed["rejected_files"], run_files)
     if rejected_files:
         quarantine = read_quarantine(spark, request.source, rejected_files, dates).persist(
             StorageLevel.MEMORY_AND_DISK

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ JARS_DIR_ENV = "ETL_JARS_DIR"
 # the jobs' own JVM code (tooling.local.jobs_jar builds it into the jar folder; not pinned)
 JOBS_JAR = "datalake-etl-jobs.jar"
 JOBS_JAR_SOURCES_DIGEST = "META-INF/datalake-etl-jobs.sources.sha256"
+JOBS_JAVA_SOURCES = "jobs/*/java/**/*.java"  # a checkout's JVM sources, relative to its root
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def default_jars_dir(environ: dict[str, str] | None = None) -> Path:
 
 def jobs_java_sources(root: Path) -> list[Path]:
     """Every job's JVM sources in a checkout: ``jobs/<job>/java/**/*.java``."""
-    return sorted(root.glob("jobs/*/java/**/*.java"))
+    return sorted(root.glob(JOBS_JAVA_SOURCES))
 
 
 def jobs_sources_digest(root: Path, sources: list[Path]) -> str:
@@ -134,8 +136,6 @@ def jobs_sources_digest(root: Path, sources: list[Path]) -> str:
 
 def jar_entry(jar: Path, name: str) -> str | None:
     """The text of entry `name` of `jar`, or None (no jar, no such entry, not a jar)."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(jar) as archive:
             return archive.read(name).decode().strip()

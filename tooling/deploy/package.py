@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import __version__
-from lib.spark.jars import JOBS_JAR
+from lib.spark.jars import JOBS_JAR, JOBS_JAVA_SOURCES
 from tooling.deploy.artifacts import (
     ARCHIVE_STEM,
     BOOTSTRAP,
@@ -64,7 +64,7 @@ def git_revision(root: Path) -> str | None:
                     for suffix in SOURCE_SUFFIXES]  # fmt: skip
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--",
-             *packaged, ":(glob)jobs/*/java/**/*.java", ":(glob)conf/*.yaml", "bootstrap",
+             *packaged, f":(glob){JOBS_JAVA_SOURCES}", ":(glob)conf/*.yaml", "bootstrap",
              RUNTIME_REQUIREMENTS],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout.strip()  # fmt: skip

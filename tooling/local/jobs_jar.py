@@ -100,12 +100,14 @@ def build(root: Path, out: Path, force: bool = False) -> bool:
         JOBS_JAR_SOURCES_DIGEST: digest.encode(),
         BUILD_DIGEST: built.encode(),
     }
+    by_job: dict[str, list[Path]] = {}
+    for source in sources:  # jobs/<job>/java/...
+        by_job.setdefault(source.relative_to(root).parts[1], []).append(source)
     owners: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="jobs-jar-") as work:
-        for job in sorted({source.relative_to(root).parts[1] for source in sources}):
+        for job, job_sources in sorted(by_job.items()):
             classes = Path(work) / job
-            compile_job(javac, [source for source in sources
-                                if source.relative_to(root).parts[1] == job], classes)  # fmt: skip
+            compile_job(javac, job_sources, classes)
             for path in sorted(classes.rglob("*.class")):
                 name = path.relative_to(classes).as_posix()
                 data = path.read_bytes()
